@@ -1,0 +1,1 @@
+"""fxic training, quantization and export code (PyTorch, CPU)."""
