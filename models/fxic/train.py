@@ -205,6 +205,7 @@ def main(argv=None) -> int:
             print(f"step {step} lr {lr:.2e} loss {acc['loss'] / n:.4f} "
                   f"bpp {acc['bpp'] / n:.4f} psnr {psnr:.2f} {dt:.2f}s/step", flush=True)
             acc = {"loss": 0.0, "bpp": 0.0, "mse": 0.0, "n": 0}
+            t_step = time.time()
         if time.time() - last_ckpt > args.ckpt_minutes * 60:
             for qv, vb, vp in evaluate_val(model, val, [0, L // 2, L - 1]):
                 log.writerow([step, round(time.time() - t_start, 1), "val", "", "",
