@@ -1,0 +1,53 @@
+// fxic: the command line entry point; dispatches to the subcommands.
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "apps/cli.h"
+
+#ifndef FXIC_VERSION
+#define FXIC_VERSION "0.0.0"
+#endif
+
+namespace {
+
+constexpr char kHelp[] =
+    "fxic " FXIC_VERSION " - a learned image codec in fixed-point integer arithmetic\n"
+    "\n"
+    "Usage: fxic COMMAND [options]\n"
+    "\n"
+    "Commands:\n"
+    "  encode   image (PNG/PPM/PGM) -> .fxic bitstream\n"
+    "  decode   .fxic bitstream -> image (identical bytes on every machine)\n"
+    "  info     describe a model file, a bitstream, or the embedded model\n"
+    "  compare  PSNR between two images\n"
+    "\n"
+    "Run 'fxic COMMAND --help' for a command's options.\n"
+    "\n"
+    "Exit status: 0 success, 1 error (bad input, I/O, mismatch),\n"
+    "             2 bad command line.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace fxic::cli;
+  if (argc < 2) {
+    std::fputs(kHelp, stderr);
+    return kExitUsage;
+  }
+  const std::string cmd = argv[1];
+  if (cmd == "-h" || cmd == "--help" || cmd == "help") {
+    std::fputs(kHelp, stdout);
+    return kExitOk;
+  }
+  if (cmd == "--version" || cmd == "-V") {
+    std::printf("fxic %s\n", FXIC_VERSION);
+    return kExitOk;
+  }
+  if (cmd == "encode") return EncodeMain(argc - 1, argv + 1);
+  if (cmd == "decode") return DecodeMain(argc - 1, argv + 1);
+  if (cmd == "info") return InfoMain(argc - 1, argv + 1);
+  if (cmd == "compare") return CompareMain(argc - 1, argv + 1);
+  std::fprintf(stderr, "fxic: unknown command '%s'\nTry 'fxic --help'.\n", cmd.c_str());
+  return kExitUsage;
+}

@@ -1,0 +1,82 @@
+// Scalar reference of the integer convolution + linear scaling.
+#include "fixedpoint/conv2d.h"
+
+#include <string>
+#include <vector>
+
+#include "fixedpoint/linear_scaling.h"
+
+namespace fxic {
+
+int ConvOutputSize(int size, int kernel, int stride) {
+  return (size + 2 * (kernel / 2) - kernel) / stride + 1;
+}
+
+Status Conv2d(const Tensor16& input, const ConvParams& p, Tensor16* out) {
+  if (p.kernel != 1 && p.kernel != 3 && p.kernel != 5) {
+    return Status::Error("conv2d: kernel " + std::to_string(p.kernel) +
+                         " not in {1, 3, 5}");
+  }
+  if (p.stride != 1 && p.stride != 2) {
+    return Status::Error("conv2d: stride " + std::to_string(p.stride) +
+                         " not in {1, 2}");
+  }
+  if (p.cin < 1 || p.cout < 1 || input.channels != p.cin) {
+    return Status::Error("conv2d: input has " + std::to_string(input.channels) +
+                         " channels, layer expects " + std::to_string(p.cin));
+  }
+  if (input.height < 1 || input.width < 1) {
+    return Status::Error("conv2d: empty input");
+  }
+  if (out == &input) return Status::Error("conv2d: output aliases input");
+
+  const int k = p.kernel;
+  const int pad = k / 2;
+  const int h = input.height;
+  const int w = input.width;
+  const int ho = ConvOutputSize(h, k, p.stride);
+  const int wo = ConvOutputSize(w, k, p.stride);
+  const int cin = p.cin;
+  const int cout = p.cout;
+  const size_t tap_stride = static_cast<size_t>(cin);           // per kx
+  const size_t filter_size = static_cast<size_t>(k) * k * cin;  // per o
+  out->Reshape(ho, wo, cout);
+
+  // Output rows are independent: splitting them over threads cannot change a
+  // result.
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static)
+#endif
+  for (int oy = 0; oy < ho; ++oy) {
+    std::vector<int32_t> acc(static_cast<size_t>(wo) * cout);
+    for (int ox = 0; ox < wo; ++ox) {
+      int32_t* a = acc.data() + static_cast<size_t>(ox) * cout;
+      for (int o = 0; o < cout; ++o) a[o] = p.bias[o];
+      for (int ky = 0; ky < k; ++ky) {
+        const int iy = oy * p.stride + ky - pad;
+        if (iy < 0 || iy >= h) continue;
+        for (int kx = 0; kx < k; ++kx) {
+          const int ix = ox * p.stride + kx - pad;
+          if (ix < 0 || ix >= w) continue;
+          const int16_t* src = input.pixel(iy, ix);
+          const int8_t* wk =
+              p.w + (static_cast<size_t>(ky) * k + kx) * tap_stride;
+          for (int o = 0; o < cout; ++o) {
+            const int8_t* wo_k = wk + o * filter_size;
+            // Any partial sum is bounded by |bias| + A * sum|w| <= 2^31 - 1.
+            int32_t sum = 0;
+            for (int i = 0; i < cin; ++i) {
+              sum += int32_t{wo_k[i]} * int32_t{src[i]};
+            }
+            a[o] += sum;
+          }
+        }
+      }
+    }
+    LinearScaleRow(acc.data(), wo, cout, p.mult, p.shift, p.out_lo, p.out_hi,
+                   out->pixel(oy, 0));
+  }
+  return Status::Ok();
+}
+
+}  // namespace fxic
