@@ -739,40 +739,32 @@ TEST_CASE("Plain P3 and P2 files are read", "[image_io]") {
 
 TEST_CASE("Malformed PPM and PGM are errors", "[image_io]") {
   const char* const bad[] = {
-      "P6",               // no header
-      "P6 3",             // truncated header
-      "P6 3 2",           //
-      "P6 3 2 255",       // no whitespace, no raster
-      "P6 3 2 255\n",     // no raster
-      "P6 3 2 255\nabc",  // short raster
-      "P6 3 2 255X"
-      "123456789012345678",  // maxval not followed by whitespace
-      "P6 0 2 255\n",        // zero width
-      "P6 3 0 255\n",        // zero height
-      "P6 1 1 0\n"
-      "abc",  // maxval 0
-      "P6 1 1 65536\n"
-      "abcdef",  // maxval too large
-      "P6 x 1 255\n"
-      "abc",  // not a number
-      "P63 1 255\n"
-      "abc",                       // no separator after the magic
-      "P6 99999999999 1 255\n",    // number too large
-      "P6 1048577 1 255\n",        // side above the limit
-      "P6 1048576 1048576 255\n",  // area above the limit
-      "P6 30000 30000 255\n"
-      "abc",  // fine header, almost no data
-      "P5 1 1 200\n"
-      "\xc9",  // sample 201 above maxval 200
-      "P5 1 1 1000\n"
-      "\x03\xe9",                   // sample 1001 above maxval 1000
-      "P3 1 1 255 1 2",             // plain: missing sample
-      "P3 1 1 255 1 2 256",         // plain: sample above maxval
-      "P3 1 1 255 1 2x3",           // plain: junk between samples
-      "P2 100000 10000 255 1 2 3",  // plain: far too little data
-      "P1 1 1 1",                   // PBM is not supported
-      "P4 1 1 \x80",                //
-      "P7 1 1 255",                 // PAM is not supported
+      "P6",                             // no header
+      "P6 3",                           // truncated header
+      "P6 3 2",                         //
+      "P6 3 2 255",                     // no whitespace, no raster
+      "P6 3 2 255\n",                   // no raster
+      "P6 3 2 255\nabc",                // short raster
+      "P6 3 2 255X123456789012345678",  // maxval without whitespace after
+      "P6 0 2 255\n",                   // zero width
+      "P6 3 0 255\n",                   // zero height
+      "P6 1 1 0\nabc",                  // maxval 0
+      "P6 1 1 65536\nabcdef",           // maxval too large
+      "P6 x 1 255\nabc",                // not a number
+      "P63 1 255\nabc",                 // no separator after the magic
+      "P6 99999999999 1 255\n",         // number too large
+      "P6 1048577 1 255\n",             // side above the limit
+      "P6 1048576 1048576 255\n",       // area above the limit
+      "P6 30000 30000 255\nabc",        // fine header, almost no data
+      "P5 1 1 200\n\xc9",               // sample 201 above maxval 200
+      "P5 1 1 1000\n\x03\xe9",          // sample 1001 above maxval 1000
+      "P3 1 1 255 1 2",                 // plain: missing sample
+      "P3 1 1 255 1 2 256",             // plain: sample above maxval
+      "P3 1 1 255 1 2x3",               // plain: junk between samples
+      "P2 100000 10000 255 1 2 3",      // plain: far too little data
+      "P1 1 1 1",                       // PBM is not supported
+      "P4 1 1 \x80",                    //
+      "P7 1 1 255",                     // PAM is not supported
   };
   for (const char* text : bad) {
     INFO(text);
