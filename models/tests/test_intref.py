@@ -14,14 +14,14 @@ from fxic.modelfile import encode_model, read_model
 
 MODELS = Path(__file__).resolve().parents[1]
 SYNTHETIC = MODELS / "synthetic-tiny.fxm"
-KODIM23 = MODELS.parents[1] / "shared" / "data" / "kodak" / "kodim23.png"
+KODIM23 = MODELS.parent / "tests" / "data" / "kodim23_crop.png"   # 256×256 crop of kodim23
 
 
 def load_kodak_crop(h: int, w: int) -> np.ndarray:
     from PIL import Image
     with Image.open(KODIM23) as im:
         img = np.asarray(im.convert("RGB"), dtype=np.uint8)
-    return np.ascontiguousarray(img[100:100 + h, 200:200 + w])
+    return np.ascontiguousarray(img[32:32 + h, 32:32 + w])
 
 
 def rsr(x: int, n: int) -> int:
