@@ -33,19 +33,41 @@ def mult_shift(r: float, n_lo: int, n_hi: int) -> tuple[int, int]:
     return max(m0, 1), n
 
 
+def peak_weight_scale(w: np.ndarray, weight_bits: int = WEIGHT_BITS) -> np.ndarray:
+    """Post-training per-output-channel weight scale: the channel's peak |w|
+    maps to the largest weight, 2^(b−1) − 1 (w: [cout, ...], float64)."""
+    wmax = (1 << (weight_bits - 1)) - 1
+    peak = np.abs(w).reshape(w.shape[0], -1).max(axis=1)
+    return np.where(peak > 0, peak / wmax, 1.0)
+
+
+def quantize_weights(w: np.ndarray, s_w: np.ndarray, weight_bits: int = WEIGHT_BITS
+                     ) -> np.ndarray:
+    """Integer weights clip(rint(w / s_w[o]), ±(2^(b−1) − 1)) as int8.
+
+    The clip only matters for a learned range (QAT) smaller than the peak.
+    """
+    wmax = (1 << (weight_bits - 1)) - 1
+    s = np.asarray(s_w, np.float64).reshape((-1,) + (1,) * (w.ndim - 1))
+    return np.clip(np.rint(w / s), -wmax, wmax).astype(np.int8)
+
+
 def quantize_conv(w: np.ndarray, b: np.ndarray, s_in: float,
                   s_out: Union[float, np.ndarray],
                   stride: int, out_lo: int, out_hi: int,
-                  weight_bits: int = WEIGHT_BITS) -> tuple[dict, dict]:
+                  weight_bits: int = WEIGHT_BITS,
+                  s_w: Union[np.ndarray, None] = None) -> tuple[dict, dict]:
     """Float conv (w: [cout, K, K, cin], b: [cout]) → (meta fields, tensors).
 
-    s_out may be one scale or one per output channel.
+    s_out may be one scale or one per output channel. s_w, the weight scale
+    per output channel, defaults to the post-training peak_weight_scale; QAT
+    passes its learned ranges (range / (2^(b−1) − 1)).
     """
     cout, k, _, cin = w.shape
-    wmax = (1 << (weight_bits - 1)) - 1
-    peak = np.abs(w).reshape(cout, -1).max(axis=1)
-    s_w = np.where(peak > 0, peak / wmax, 1.0)
-    wq = np.rint(w / s_w[:, None, None, None]).astype(np.int8)
+    if s_w is None:
+        s_w = peak_weight_scale(w, weight_bits)
+    s_w = np.asarray(s_w, np.float64)
+    wq = quantize_weights(w, s_w, weight_bits)
     bq = np.rint(b / (s_w * s_in)).astype(np.int64)
     s_out = np.broadcast_to(np.asarray(s_out, np.float64), (cout,))
     mult, shift = zip(*(mult_shift(s_w[o] * s_in / s_out[o], 0, 62) for o in range(cout)))
