@@ -79,6 +79,9 @@ StatusOr<BitstreamHeader> ParseHeader(const uint8_t* data, size_t size,
       h.height > kMaxImageDimension) {
     return Status::Error("bitstream image size is out of range");
   }
+  if (uint64_t{h.width} * h.height > kMaxImagePixels) {
+    return Status::Error("bitstream image has more than 2^28 pixels");
+  }
   if (h.band_rows < 1 || n_bands < 1) return Status::Error("bitstream has no y bands");
   h.band_bytes.resize(n_bands);
   for (uint32_t& b : h.band_bytes) b = r.U32();

@@ -12,6 +12,8 @@ namespace fxic {
 
 constexpr uint8_t kBitstreamVersion = 1;
 constexpr uint32_t kMaxImageDimension = uint32_t{1} << 20;
+// Largest image (width · height) the codec accepts: 256 megapixels.
+constexpr uint64_t kMaxImagePixels = uint64_t{1} << 28;
 constexpr int kDefaultBandRows = 4;
 
 struct BitstreamHeader {

@@ -1,5 +1,6 @@
 // Decoder: bitstream → z → h_s → (μ, idx) → ŷ → inverse gain → g_s → image.
 #include <algorithm>
+#include <new>
 #include <string>
 #include <utility>
 
@@ -23,7 +24,7 @@ Status SectionError(const char* what) {
 
 }  // namespace
 
-StatusOr<Image> Decode(const uint8_t* data, size_t size, const Model& model,
+static StatusOr<Image> DecodeImpl(const uint8_t* data, size_t size, const Model& model,
                        const DecodeOptions& options, EncodeSymbols* symbols) {
   FXIC_ASSIGN_OR_RETURN(ParsedBitstream bs, ParseBitstream(data, size, model));
   const BitstreamHeader& h = bs.header;
@@ -96,6 +97,17 @@ StatusOr<Image> Decode(const uint8_t* data, size_t size, const Model& model,
     }
   }
   return img;
+}
+
+StatusOr<Image> Decode(const uint8_t* data, size_t size, const Model& model,
+                       const DecodeOptions& options, EncodeSymbols* symbols) {
+  // Memory for the activations grows with the image; a request the machine
+  // cannot satisfy is an error, not a crash.
+  try {
+    return DecodeImpl(data, size, model, options, symbols);
+  } catch (const std::bad_alloc&) {
+    return Status::Error("not enough memory for this image");
+  }
 }
 
 }  // namespace fxic

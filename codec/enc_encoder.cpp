@@ -1,5 +1,6 @@
 // Encoder: image → g_a → gain → h_a → z, h_s → (μ, idx) → range-coded bitstream.
 #include <algorithm>
+#include <new>
 #include <string>
 #include <utility>
 
@@ -41,13 +42,16 @@ StatusOr<int> QualityToQ8(const Model& model, int64_t q_times_256) {
   return static_cast<int>(q8);
 }
 
-StatusOr<std::vector<uint8_t>> Encode(const Image& image, const Model& model,
+static StatusOr<std::vector<uint8_t>> EncodeImpl(const Image& image, const Model& model,
                                       const EncodeOptions& options,
                                       EncodeSymbols* symbols) {
   if (image.width < 1 || image.height < 1 || image.width > kMaxImageDimension ||
       image.height > kMaxImageDimension) {
     return Status::Error("image size " + std::to_string(image.width) + "x" +
                          std::to_string(image.height) + " is out of range");
+  }
+  if (uint64_t{image.width} * image.height > kMaxImagePixels) {
+    return Status::Error("image has more than 2^28 pixels");
   }
   if (image.rgb.size() != size_t{image.width} * image.height * 3) {
     return Status::Error("image buffer size does not match its dimensions");
@@ -119,6 +123,18 @@ StatusOr<std::vector<uint8_t>> Encode(const Image& image, const Model& model,
   h.height = image.height;
   h.band_rows = static_cast<uint16_t>(options.band_rows);
   return WriteBitstream(std::move(h), z_bytes, bands);
+}
+
+StatusOr<std::vector<uint8_t>> Encode(const Image& image, const Model& model,
+                                      const EncodeOptions& options,
+                                      EncodeSymbols* symbols) {
+  // Memory for the activations grows with the image; a request the machine
+  // cannot satisfy is an error, not a crash.
+  try {
+    return EncodeImpl(image, model, options, symbols);
+  } catch (const std::bad_alloc&) {
+    return Status::Error("not enough memory for this image");
+  }
 }
 
 }  // namespace fxic
