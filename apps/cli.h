@@ -55,6 +55,10 @@ int EncodeMain(int argc, char** argv);
 int DecodeMain(int argc, char** argv);
 int InfoMain(int argc, char** argv);
 int CompareMain(int argc, char** argv);
+int VerifyMain(int argc, char** argv);
+int EvalMain(int argc, char** argv);
+int PlotMain(int argc, char** argv);
+int BdrateMain(int argc, char** argv);
 
 }  // namespace fxic::cli
 

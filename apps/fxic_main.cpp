@@ -21,6 +21,10 @@ constexpr char kHelp[] =
     "  decode   .fxic bitstream -> image (identical bytes on every machine)\n"
     "  info     describe a model file, a bitstream, or the embedded model\n"
     "  compare  PSNR between two images\n"
+    "  verify   prove this build is bit-exact (conformance suite, own manifests)\n"
+    "  eval     rate-distortion curve of fxic or a classical codec on images\n"
+    "  plot     draw RD curves (JSON) as SVG or PNG\n"
+    "  bdrate   Bjontegaard delta rate / PSNR of RD curves against anchors\n"
     "\n"
     "Run 'fxic COMMAND --help' for a command's options.\n"
     "\n"
@@ -48,6 +52,10 @@ int main(int argc, char** argv) {
   if (cmd == "decode") return DecodeMain(argc - 1, argv + 1);
   if (cmd == "info") return InfoMain(argc - 1, argv + 1);
   if (cmd == "compare") return CompareMain(argc - 1, argv + 1);
+  if (cmd == "verify") return VerifyMain(argc - 1, argv + 1);
+  if (cmd == "eval") return EvalMain(argc - 1, argv + 1);
+  if (cmd == "plot") return PlotMain(argc - 1, argv + 1);
+  if (cmd == "bdrate") return BdrateMain(argc - 1, argv + 1);
   std::fprintf(stderr, "fxic: unknown command '%s'\nTry 'fxic --help'.\n", cmd.c_str());
   return kExitUsage;
 }

@@ -1,9 +1,12 @@
-// Scalar reference of the integer convolution + linear scaling.
+// Integer convolution + linear scaling: shape checks, dispatch, and the
+// scalar reference kernel (the specification of every SIMD path).
 #include "fixedpoint/conv2d.h"
 
 #include <string>
 #include <vector>
 
+#include "fixedpoint/dispatch.h"
+#include "fixedpoint/kernels.h"
 #include "fixedpoint/linear_scaling.h"
 
 namespace fxic {
@@ -29,23 +32,37 @@ Status Conv2d(const Tensor16& input, const ConvParams& p, Tensor16* out) {
     return Status::Error("conv2d: empty input");
   }
   if (out == &input) return Status::Error("conv2d: output aliases input");
+  out->Reshape(ConvOutputSize(input.height, p.kernel, p.stride),
+               ConvOutputSize(input.width, p.kernel, p.stride), p.cout);
+  ActiveKernels().conv2d(input.data.data(), input.height, input.width, p,
+                         out->data.data());
+  return Status::Ok();
+}
 
+namespace scalar {
+
+// The specification: every other path must give these bytes.
+void Conv2dImpl(const int16_t* in, int height, int width, const ConvParams& p,
+                int16_t* out) {
   const int k = p.kernel;
   const int pad = k / 2;
-  const int h = input.height;
-  const int w = input.width;
+  const int h = height;
+  const int w = width;
   const int ho = ConvOutputSize(h, k, p.stride);
   const int wo = ConvOutputSize(w, k, p.stride);
   const int cin = p.cin;
   const int cout = p.cout;
   const size_t tap_stride = static_cast<size_t>(cin);           // per kx
   const size_t filter_size = static_cast<size_t>(k) * k * cin;  // per o
-  out->Reshape(ho, wo, cout);
 
   // Output rows are independent: splitting them over threads cannot change a
-  // result.
+  // result. Small layers stay on one thread (parallel regions cost more than
+  // they save there).
+  const bool parallel =
+      int64_t{ho} * wo * cout * static_cast<int64_t>(filter_size) >=
+      (int64_t{1} << 20);
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel)
 #endif
   for (int oy = 0; oy < ho; ++oy) {
     std::vector<int32_t> acc(static_cast<size_t>(wo) * cout);
@@ -58,7 +75,8 @@ Status Conv2d(const Tensor16& input, const ConvParams& p, Tensor16* out) {
         for (int kx = 0; kx < k; ++kx) {
           const int ix = ox * p.stride + kx - pad;
           if (ix < 0 || ix >= w) continue;
-          const int16_t* src = input.pixel(iy, ix);
+          const int16_t* src =
+              in + (static_cast<size_t>(iy) * w + ix) * tap_stride;
           const int8_t* wk =
               p.w + (static_cast<size_t>(ky) * k + kx) * tap_stride;
           for (int o = 0; o < cout; ++o) {
@@ -74,9 +92,10 @@ Status Conv2d(const Tensor16& input, const ConvParams& p, Tensor16* out) {
       }
     }
     LinearScaleRow(acc.data(), wo, cout, p.mult, p.shift, p.out_lo, p.out_hi,
-                   out->pixel(oy, 0));
+                   out + static_cast<size_t>(oy) * wo * cout);
   }
-  return Status::Ok();
 }
+
+}  // namespace scalar
 
 }  // namespace fxic

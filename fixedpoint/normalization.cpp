@@ -1,9 +1,12 @@
-// Scalar reference of the integer GDN / IGDN.
+// Integer GDN / IGDN: shape checks, dispatch, and the scalar reference kernel
+// (the specification of every SIMD path).
 #include "fixedpoint/normalization.h"
 
 #include <string>
 #include <vector>
 
+#include "fixedpoint/dispatch.h"
+#include "fixedpoint/kernels.h"
 #include "fixedpoint/rounding.h"
 #include "fixedpoint/rsqrt_table.h"
 
@@ -28,31 +31,30 @@ int64_t SqrtQ30(const Rsqrt& rs) {
   return RoundingShiftRight(int64_t{rs.mq} * rs.r, 28);
 }
 
-namespace {
+namespace scalar {
 
-// Shared body of GDN and IGDN; `inverse` selects IGDN.
-Status Normalize(const Tensor16& input, const NormParams& p, bool inverse,
-                 Tensor16* out) {
-  if (p.channels < 1 || input.channels != p.channels) {
-    return Status::Error(std::string(inverse ? "igdn" : "gdn") +
-                         ": input has " + std::to_string(input.channels) +
-                         " channels, layer expects " +
-                         std::to_string(p.channels));
-  }
+// The specification: every other path must give these bytes.
+void NormalizeImpl(const int16_t* in, int64_t pixels, const NormParams& p,
+                   bool inverse, int16_t* out) {
   const int c_count = p.channels;
-  if (out != &input) out->Reshape(input.height, input.width, c_count);
-  const int height = input.height;
-  const int width = input.width;
-
-  // Rows are independent: splitting them over threads cannot change a result.
+  // Pixels are independent: splitting them over threads cannot change a
+  // result. Chunks of kChunk pixels share one scratch vector.
+  constexpr int64_t kChunk = 256;
+  const int64_t chunks = (pixels + kChunk - 1) / kChunk;
+  // Small calls stay on one thread (parallel regions cost more than they
+  // save there).
+  const bool parallel =
+      pixels * c_count * (c_count + 64) >= (int64_t{1} << 20);
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel)
 #endif
-  for (int y = 0; y < height; ++y) {
+  for (int64_t chunk = 0; chunk < chunks; ++chunk) {
     std::vector<int32_t> sq(static_cast<size_t>(c_count));
-    for (int x = 0; x < width; ++x) {
-      const int16_t* src = input.pixel(y, x);
-      int16_t* dst = out->pixel(y, x);
+    const int64_t end = (chunk + 1) * kChunk < pixels ? (chunk + 1) * kChunk
+                                                      : pixels;
+    for (int64_t px = chunk * kChunk; px < end; ++px) {
+      const int16_t* src = in + px * c_count;
+      int16_t* dst = out + px * c_count;
       for (int j = 0; j < c_count; ++j) {
         // <= 32767 for every |x| <= A (CheckNormalizationBounds).
         sq[j] = static_cast<int32_t>(
@@ -78,6 +80,25 @@ Status Normalize(const Tensor16& input, const NormParams& p, bool inverse,
       }
     }
   }
+}
+
+}  // namespace scalar
+
+namespace {
+
+// Shared checks of GDN and IGDN; `inverse` selects IGDN.
+Status Normalize(const Tensor16& input, const NormParams& p, bool inverse,
+                 Tensor16* out) {
+  if (p.channels < 1 || input.channels != p.channels) {
+    return Status::Error(std::string(inverse ? "igdn" : "gdn") +
+                         ": input has " + std::to_string(input.channels) +
+                         " channels, layer expects " +
+                         std::to_string(p.channels));
+  }
+  if (out != &input) out->Reshape(input.height, input.width, p.channels);
+  const int64_t pixels = int64_t{input.height} * input.width;
+  ActiveKernels().normalize(input.data.data(), pixels, p, inverse,
+                            out->data.data());
   return Status::Ok();
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs fxic's build and test dependencies from Debian's apt (Debian 12).
+# Installs fxic's build dependencies from Debian's apt (Debian 12), plus any
+# extra packages named as arguments.
 set -euo pipefail
-pkgs=(cmake g++ make libpng-dev zlib1g-dev libomp-dev catch2 python3-numpy python3-pil)
+pkgs=(cmake g++ make libpng-dev zlib1g-dev libomp-dev catch2 "$@")
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -230,7 +230,8 @@ TEST_CASE("Conv2d gives the same bytes for any thread count", "[conv2d]") {
   l.bias = RandomVector<int32_t>(rng, 8, -1000, 1000);
   l.mult = RandomVector<int32_t>(rng, 8, 1 << 29, 0x7fffffff);
   l.shift = RandomVector<uint8_t>(rng, 8, 38, 42);
-  const Tensor16 in = RandomTensor(rng, 17, 9, 8, -32767, 32767);
+  // Large enough (1.7 M MACs) for the kernels to use several threads.
+  const Tensor16 in = RandomTensor(rng, 61, 49, 8, -32767, 32767);
   const Tensor16 ref =
       testing::RefConv2d(in, 3, 1, 8, l.w, l.bias, l.mult, l.shift, l.lo, l.hi);
 #ifdef _OPENMP
