@@ -65,7 +65,7 @@ for t in "${targets[@]}"; do
     echo "   CRASH (exit $rc); see $log and $art"
     grep -m5 -E 'ERROR|SUMMARY|runtime error|abort' "$log" || true
   else
-    echo "   ok: ${runs:-?}; ${cov:-?}; corpus $(ls "$work" | wc -l) files"
+    echo "   ok: ${runs:-?}; ${cov:-?}; corpus $(find "$work" -type f | wc -l) files"
   fi
 done
 exit $failed

@@ -71,15 +71,15 @@ configure_args() {
   local o0=(-DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG=-O0 -DCMAKE_CXX_FLAGS_DEBUG=-O0)
   local o3=(-DCMAKE_BUILD_TYPE=Release)  # -O3 -DNDEBUG
   case "$1" in
-    gcc-O0) echo "${common[@]} -DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++ ${o0[*]}" ;;
-    gcc-O3) echo "${common[@]} -DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++ ${o3[*]}" ;;
-    clang-O0) echo "${common[@]} -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ ${o0[*]}" ;;
-    clang-O3) echo "${common[@]} -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ ${o3[*]}" ;;
+    gcc-O0) echo "${common[*]} -DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++ ${o0[*]}" ;;
+    gcc-O3) echo "${common[*]} -DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++ ${o3[*]}" ;;
+    clang-O0) echo "${common[*]} -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ ${o0[*]}" ;;
+    clang-O3) echo "${common[*]} -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ ${o3[*]}" ;;
     s390x|aarch64|i686)
-      echo "${common[@]} -DFXIC_CRC32_SHIM=ON ${o3[*]}" \
+      echo "${common[*]} -DFXIC_CRC32_SHIM=ON ${o3[*]}" \
            "-DCMAKE_TOOLCHAIN_FILE=$root/cmake/toolchains/$1-linux-gnu.cmake" ;;
     wasm)
-      echo "${common[@]} -DFXIC_CRC32_SHIM=ON ${o3[*]}" \
+      echo "${common[*]} -DFXIC_CRC32_SHIM=ON ${o3[*]}" \
            "-DCMAKE_TOOLCHAIN_FILE=$root/cmake/toolchains/wasm32-emscripten.cmake" ;;
   esac
 }
