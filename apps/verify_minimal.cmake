@@ -7,20 +7,7 @@
 add_library(fxic_imageio STATIC verify_minimal_io.cpp)
 target_include_directories(fxic_imageio PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/..)
 
-# The embedded default model, as in apps/CMakeLists.txt.
-if(EXISTS ${PROJECT_SOURCE_DIR}/models/default.fxm)
-  set(_default_model ${PROJECT_SOURCE_DIR}/models/default.fxm)
-else()
-  set(_default_model ${PROJECT_SOURCE_DIR}/models/synthetic-tiny.fxm)
-endif()
-set(FXIC_DEFAULT_MODEL ${_default_model} CACHE FILEPATH "Model embedded in fxic")
-set(_embedded ${CMAKE_CURRENT_BINARY_DIR}/default_model.cpp)
-add_custom_command(
-  OUTPUT ${_embedded}
-  COMMAND ${CMAKE_COMMAND} -DINPUT=${FXIC_DEFAULT_MODEL} -DOUTPUT=${_embedded}
-          -P ${CMAKE_CURRENT_SOURCE_DIR}/embed_file.cmake
-  DEPENDS ${FXIC_DEFAULT_MODEL} ${CMAKE_CURRENT_SOURCE_DIR}/embed_file.cmake
-  COMMENT "Embedding ${FXIC_DEFAULT_MODEL}")
+include(${CMAKE_CURRENT_SOURCE_DIR}/embed_default_model.cmake)
 
 add_executable(fxic
   verify_main.cpp
