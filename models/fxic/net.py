@@ -96,11 +96,15 @@ class Clip(nn.Module):
 class GDN(nn.Module):
     """y = x / sqrt(β + γ·x²) (GDN) or y = x · sqrt(β + γ·x²) (IGDN).
 
-    β = b² + β_min and γ = g² keep both non-negative, as the integer
-    normalization requires.
+    β = b² + β_min and γ = max(g, √p)² − p (p a tiny pedestal) keep both
+    non-negative, as the integer normalization requires. The lower bound
+    passes gradients that push g up, so a γ entry at zero (every off-diagonal
+    entry at initialization) still learns; with a plain γ = g² the gradient at
+    g = 0 is exactly zero and the cross-channel terms could never grow.
     """
 
     beta_min = 1e-6
+    pedestal = 2.0 ** -36
 
     def __init__(self, channels: int, inverse: bool = False):
         super().__init__()
@@ -112,7 +116,8 @@ class GDN(nn.Module):
         return self.beta_raw.float() ** 2 + self.beta_min
 
     def gamma(self):
-        return self.gamma_raw.float() ** 2
+        bound = math.sqrt(self.pedestal)
+        return LowerBound.apply(self.gamma_raw.float(), bound) ** 2 - self.pedestal
 
     def forward(self, x):
         c = x.shape[1]
