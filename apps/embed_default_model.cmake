@@ -1,5 +1,6 @@
 # Included by apps/CMakeLists.txt and apps/verify_minimal.cmake: sets
-# _embedded, a generated source holding the default model's bytes.
+# _embedded, a generated source holding the default model's bytes and its
+# model id, hashed at build time (apps/embed_file.cmake).
 # The embedded default model: models/default.fxm when a trained model has been
 # exported, otherwise the synthetic test model.
 # FXIC_DEFAULT_MODEL overrides the choice (empty: automatic, re-checked at

@@ -1,7 +1,10 @@
 // fxic: the command line entry point; dispatches to the subcommands.
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
+
+#include <unistd.h>
 
 #include "apps/cli.h"
 
@@ -10,6 +13,38 @@
 #endif
 
 namespace {
+
+// OpenMP threads that are done wait for the others, and for the next
+// parallel region, by sleeping rather than spinning, unless the user set
+// OMP_WAIT_POLICY or GOMP_SPINCOUNT. libgomp's default spins for a few
+// milliseconds first: on a machine whose other cores are busy the spinning
+// thread holds a core that a team member needs, and two threads ran slower
+// than one (docs/speed.md, "Threads"); on an idle machine sleeping costs a
+// wake-up (microseconds) per parallel region.
+//
+// libgomp reads its environment once, in its library constructor, before
+// main(); a setenv() in .preinit_array comes too early (libc's own start-up
+// then resets the environment pointer). So the commands that run the
+// kernels re-execute themselves once with the variable set (about a
+// millisecond); if that fails they simply go on with the default. LLVM's
+// libomp reads the environment at the first parallel region: setenv() is
+// enough there.
+void PreferPassiveOpenMpWait(char** argv) {
+#if defined(_OPENMP) && defined(__linux__)
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr ||
+      std::getenv("GOMP_SPINCOUNT") != nullptr) {
+    return;
+  }
+  if (setenv("OMP_WAIT_POLICY", "PASSIVE", 1) != 0) return;
+#if defined(__GNUC__) && !defined(__clang__)
+  execv("/proc/self/exe", argv);  // returns only on failure
+#else
+  (void)argv;
+#endif
+#else
+  (void)argv;
+#endif
+}
 
 constexpr char kHelp[] =
     "fxic " FXIC_VERSION " - a learned image codec in fixed-point integer arithmetic\n"
@@ -40,6 +75,9 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   const std::string cmd = argv[1];
+  if (cmd == "encode" || cmd == "decode" || cmd == "verify" || cmd == "eval") {
+    PreferPassiveOpenMpWait(argv);
+  }
   if (cmd == "-h" || cmd == "--help" || cmd == "help") {
     std::fputs(kHelp, stdout);
     return kExitOk;

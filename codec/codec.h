@@ -8,6 +8,7 @@
 #include "codec/image.h"
 #include "codec/model.h"
 #include "codec/networks.h"
+#include "codec/tiling.h"
 #include "fixedpoint/status.h"
 
 namespace fxic {
@@ -19,11 +20,19 @@ struct EncodeOptions {
   // Latent rows per independently decodable y section.
   int band_rows = 4;
   // Optional: receives every layer's output (parity tests, verify --explain).
+  // Tracing runs g_a on the whole image as one tile.
   const LayerTrace* trace = nullptr;
+  // Internal (tests): g_a tile size and halo. The bitstream never depends on
+  // them unless halo_override is too small.
+  TilingOptions tiling;
 };
 
 struct DecodeOptions {
+  // Tracing runs g_s on the whole image as one tile.
   const LayerTrace* trace = nullptr;
+  // Internal (tests): g_s tile size and halo. The decoded image never depends
+  // on them unless halo_override is too small.
+  TilingOptions tiling;
 };
 
 // Symbols and indices the encoder produced, for parity tests.

@@ -1,11 +1,13 @@
 // Decoder: bitstream → z → h_s → (μ, idx) → ŷ → inverse gain → g_s → image.
 #include <algorithm>
+#include <cstring>
 #include <new>
 #include <string>
 #include <utility>
 
 #include "codec/bitstream.h"
 #include "codec/codec.h"
+#include "codec/tiling.h"
 #include "entropy/indexed_coder.h"
 #include "entropy/range_coder.h"
 #include "fixedpoint/linear_scaling.h"
@@ -22,6 +24,75 @@ Status SectionError(const char* what) {
   return Status::Error(std::string("bitstream ") + what + " section is corrupt");
 }
 
+// Writes g_s output pixels to the image: rows [y0, y1) and columns [x0, x1)
+// of the image come from x's pixel (y − oy, x − ox), rounded to 8 bits.
+void WritePixels(const Tensor16& x, int oy, int ox, uint32_t y0, uint32_t y1, uint32_t x0,
+                 uint32_t x1, int pixel_frac_bits, Image* img) {
+  for (uint32_t yy = y0; yy < y1; ++yy) {
+    const int16_t* src = x.pixel(static_cast<int>(yy) - oy, static_cast<int>(x0) - ox);
+    uint8_t* dst = &img->rgb[(size_t{yy} * img->width + x0) * 3];
+    for (uint32_t xx = x0; xx < x1; ++xx, src += 3, dst += 3) {
+      for (int c = 0; c < 3; ++c) {
+        dst[c] = static_cast<uint8_t>(
+            Clamp(RoundingShiftRight(src[c], pixel_frac_bits), 0, 255));
+      }
+    }
+  }
+}
+
+// image = crop(g_s(y_hat)), tile by tile (docs/speed.md, "Tiling"). Each tile
+// reads its core latent rows and columns widened by the derived halo and
+// writes only its core's pixels. A trace needs whole layers, so it makes the
+// image one tile.
+Status RunSynthesis(const Model& model, Tensor16 y_hat, const Geometry& g,
+                    const DecodeOptions& options, Image* img) {
+  const Network& g_s = model.g_s;
+  const int u = g_s.up;
+  const LayerTrace* trace = options.trace;
+  const TilePlan plan =
+      trace ? PlanTiles(g.y_height, g.y_width, std::max(g.y_height, g.y_width))
+            : PlanTiles(g.y_height, g.y_width, options.tiling.tile_latent);
+  Halo halo = SynthesisHalo(g_s);
+  if (options.tiling.halo_override >= 0) {
+    halo.before = halo.after = options.tiling.halo_override;
+  }
+  const Status size_error = Status::Error("model: g_s output size does not match the image");
+  Tensor16 work, spare;
+  if (plan.single()) {
+    work = std::move(y_hat);
+    FXIC_RETURN_IF_ERROR(RunNetworkInPlace(g_s, "g_s", &work, &spare, trace));
+    if (work.height != g.padded_height || work.width != g.padded_width || work.channels != 3) {
+      return size_error;
+    }
+    WritePixels(work, 0, 0, 0, img->height, 0, img->width, model.pixel_frac_bits, img);
+    return Status::Ok();
+  }
+  const size_t pixel_bytes = sizeof(int16_t) * static_cast<size_t>(y_hat.channels);
+  for (const Span& rows : plan.rows) {
+    const Span ry = WithHalo(rows, halo, g.y_height);
+    const uint32_t y0 = static_cast<uint32_t>(rows.begin) * u;
+    const uint32_t y1 = std::min(img->height, static_cast<uint32_t>(rows.end) * u);
+    for (const Span& cols : plan.cols) {
+      const Span rx = WithHalo(cols, halo, g.y_width);
+      const uint32_t x0 = static_cast<uint32_t>(cols.begin) * u;
+      const uint32_t x1 = std::min(img->width, static_cast<uint32_t>(cols.end) * u);
+      if (y0 >= y1 || x0 >= x1) continue;  // only padding
+      work.Reshape(ry.size(), rx.size(), y_hat.channels);
+      for (int yy = ry.begin; yy < ry.end; ++yy) {
+        std::memcpy(work.pixel(yy - ry.begin, 0), y_hat.pixel(yy, rx.begin),
+                    pixel_bytes * static_cast<size_t>(rx.size()));
+      }
+      FXIC_RETURN_IF_ERROR(RunNetworkInPlace(g_s, "g_s", &work, &spare));
+      if (work.height != ry.size() * u || work.width != rx.size() * u || work.channels != 3) {
+        return size_error;
+      }
+      WritePixels(work, ry.begin * u, rx.begin * u, y0, y1, x0, x1, model.pixel_frac_bits,
+                  img);
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 static StatusOr<Image> DecodeImpl(const uint8_t* data, size_t size, const Model& model,
@@ -31,6 +102,7 @@ static StatusOr<Image> DecodeImpl(const uint8_t* data, size_t size, const Model&
   const Geometry g = ComputeGeometry(model, h.width, h.height, h.band_rows);
   const int N = model.N, M = model.M;
   const LayerTrace* trace = options.trace;
+  if (options.tiling.tile_latent < 0) return Status::Error("tile size must not be negative");
 
   Tensor16 z_sym(g.z_height, g.z_width, N);
   entropy::RangeDecoder z_dec(bs.z, h.z_bytes);
@@ -69,33 +141,22 @@ static StatusOr<Image> DecodeImpl(const uint8_t* data, size_t size, const Model&
     if (dec.bytes_read_past_end() > kMaxReadPastEnd) return SectionError("y");
   }
 
+  // The hyperprior's outputs are not needed any more: free them before g_s.
+  hyper = HyperOutput();
+
   std::vector<int32_t> inv_gains;
   FXIC_RETURN_IF_ERROR(GainsForQuality(model, h.quality_q8, true, &inv_gains));
-  Tensor16 y_hat;
+  // ŷ = inverse gain of ŷ_g, in place (ŷ_g is not needed afterwards).
   ApplyGain(y_g, inv_gains.data(), model.inv_gain_shift,
             static_cast<int16_t>(model.gs_in_lo), static_cast<int16_t>(model.gs_in_hi),
-            &y_hat);
-  if (trace) (*trace)("inv_gain", 0, y_hat);
-  Tensor16 x;
-  FXIC_RETURN_IF_ERROR(RunNetwork(model.g_s, "g_s", std::move(y_hat), &x, trace));
-  if (x.height != g.padded_height || x.width != g.padded_width || x.channels != 3) {
-    return Status::Error("model: g_s output size does not match the image");
-  }
+            &y_g);
+  if (trace) (*trace)("inv_gain", 0, y_g);
 
   Image img;
   img.width = h.width;
   img.height = h.height;
   img.rgb.resize(size_t{h.width} * h.height * 3);
-  for (uint32_t yy = 0; yy < h.height; ++yy) {
-    for (uint32_t xx = 0; xx < h.width; ++xx) {
-      const int16_t* src = x.pixel(static_cast<int>(yy), static_cast<int>(xx));
-      uint8_t* dst = &img.rgb[(size_t{yy} * h.width + xx) * 3];
-      for (int c = 0; c < 3; ++c) {
-        dst[c] = static_cast<uint8_t>(
-            Clamp(RoundingShiftRight(src[c], model.pixel_frac_bits), 0, 255));
-      }
-    }
-  }
+  FXIC_RETURN_IF_ERROR(RunSynthesis(model, std::move(y_g), g, options, &img));
   return img;
 }
 

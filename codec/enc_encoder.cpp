@@ -1,11 +1,13 @@
 // Encoder: image → g_a → gain → h_a → z, h_s → (μ, idx) → range-coded bitstream.
 #include <algorithm>
+#include <cstring>
 #include <new>
 #include <string>
 #include <utility>
 
 #include "codec/bitstream.h"
 #include "codec/codec.h"
+#include "codec/tiling.h"
 #include "entropy/indexed_coder.h"
 #include "entropy/range_coder.h"
 #include "fixedpoint/linear_scaling.h"
@@ -14,21 +16,70 @@
 namespace fxic {
 namespace {
 
-// Pads to the model's multiple by repeating the last column and row.
-Tensor16 PadImage(const Image& image, int padded_w, int padded_h) {
-  Tensor16 t(padded_h, padded_w, 3);
-  for (int y = 0; y < padded_h; ++y) {
-    const uint32_t sy = std::min<uint32_t>(static_cast<uint32_t>(y), image.height - 1);
-    for (int x = 0; x < padded_w; ++x) {
-      const uint32_t sx = std::min<uint32_t>(static_cast<uint32_t>(x), image.width - 1);
-      const uint8_t* src = &image.rgb[(static_cast<size_t>(sy) * image.width + sx) * 3];
-      int16_t* dst = t.pixel(y, x);
+// Fills *t with the pixels [x0, x0 + w) × [y0, y0 + h) of the image padded to
+// the model's multiple by repeating its last column and row, as int16.
+void FillTileInput(const Image& image, int x0, int y0, int w, int h, Tensor16* t) {
+  t->Reshape(h, w, 3);
+  for (int y = 0; y < h; ++y) {
+    const uint32_t sy = std::min<uint32_t>(static_cast<uint32_t>(y0 + y), image.height - 1);
+    const uint8_t* row = &image.rgb[static_cast<size_t>(sy) * image.width * 3];
+    int16_t* dst = t->pixel(y, 0);
+    for (int x = 0; x < w; ++x, dst += 3) {
+      const uint32_t sx = std::min<uint32_t>(static_cast<uint32_t>(x0 + x), image.width - 1);
+      const uint8_t* src = row + static_cast<size_t>(sx) * 3;
       dst[0] = src[0];
       dst[1] = src[1];
       dst[2] = src[2];
     }
   }
-  return t;
+}
+
+// y = g_a(padded image), tile by tile (docs/speed.md, "Tiling"). Each tile
+// reads its core latent rows and columns widened by the derived halo, in
+// pixels aligned to the network's total stride; only the core is kept. A
+// trace needs whole layers, so it makes the image one tile.
+Status RunAnalysis(const Model& model, const Image& image, const Geometry& g,
+                   const EncodeOptions& options, Tensor16* y) {
+  const Network& g_a = model.g_a;
+  const int d = g_a.down;
+  const LayerTrace* trace = options.trace;
+  const TilePlan plan =
+      trace ? PlanTiles(g.y_height, g.y_width, std::max(g.y_height, g.y_width))
+            : PlanTiles(g.y_height, g.y_width, options.tiling.tile_latent);
+  Halo halo = AnalysisHalo(g_a);
+  if (options.tiling.halo_override >= 0) {
+    halo.before = halo.after = options.tiling.halo_override;
+  }
+  const Status size_error = Status::Error("model: g_a output size does not match the latent");
+  Tensor16 work, spare;
+  if (plan.single()) {
+    FillTileInput(image, 0, 0, g.padded_width, g.padded_height, &work);
+    FXIC_RETURN_IF_ERROR(RunNetworkInPlace(g_a, "g_a", &work, &spare, trace));
+    if (work.height != g.y_height || work.width != g.y_width || work.channels != model.M) {
+      return size_error;
+    }
+    *y = std::move(work);
+    return Status::Ok();
+  }
+  y->Reshape(g.y_height, g.y_width, model.M);
+  const size_t pixel_bytes = sizeof(int16_t) * static_cast<size_t>(model.M);
+  for (const Span& rows : plan.rows) {
+    const Span ry = WithHalo(rows, halo, g.y_height);
+    for (const Span& cols : plan.cols) {
+      const Span rx = WithHalo(cols, halo, g.y_width);
+      FillTileInput(image, rx.begin * d, ry.begin * d, rx.size() * d, ry.size() * d, &work);
+      FXIC_RETURN_IF_ERROR(RunNetworkInPlace(g_a, "g_a", &work, &spare));
+      if (work.height != ry.size() || work.width != rx.size() || work.channels != model.M) {
+        return size_error;
+      }
+      for (int yy = rows.begin; yy < rows.end; ++yy) {
+        std::memcpy(y->pixel(yy, cols.begin),
+                    work.pixel(yy - ry.begin, cols.begin - rx.begin),
+                    pixel_bytes * static_cast<size_t>(cols.size()));
+      }
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -66,14 +117,14 @@ static StatusOr<std::vector<uint8_t>> EncodeImpl(const Image& image, const Model
   if (g.n_bands > 65535) return Status::Error("too many y bands; raise band_rows");
   const LayerTrace* trace = options.trace;
 
-  Tensor16 y;
-  FXIC_RETURN_IF_ERROR(RunNetwork(model.g_a, "g_a", PadImage(image, g.padded_width,
-                                                             g.padded_height),
-                                  &y, trace));
+  if (options.tiling.tile_latent < 0) return Status::Error("tile size must not be negative");
+
+  // y, then y_g in place (the same buffer: y is not needed afterwards).
+  Tensor16 y_g;
+  FXIC_RETURN_IF_ERROR(RunAnalysis(model, image, g, options, &y_g));
   std::vector<int32_t> gains;
   FXIC_RETURN_IF_ERROR(GainsForQuality(model, options.quality_q8, false, &gains));
-  Tensor16 y_g;
-  ApplyGain(y, gains.data(), model.gain_shift, static_cast<int16_t>(model.yg_lo),
+  ApplyGain(y_g, gains.data(), model.gain_shift, static_cast<int16_t>(model.yg_lo),
             static_cast<int16_t>(model.yg_hi), &y_g);
   if (trace) (*trace)("gain", 0, y_g);
   Tensor16 z;

@@ -74,6 +74,18 @@ NormParams ToNormParams(const Layer& layer);
 // every layer (docs/fixed-point.md). Any failure is an error naming the field.
 StatusOr<Model> LoadModel(const uint8_t* data, size_t size);
 
+// Declares that the `size` bytes at `data` are a model file in storage that
+// never changes while the program runs (a model compiled into it: the
+// embedded default model, apps/embed_file.cmake) and whose model id `id` was
+// computed from its contents when the program was built. LoadModel() of
+// exactly these bytes (same address and size) whose header carries `id` then
+// takes the id as proven instead of hashing the contents again (SHA-256 of
+// 8.8 MB, the largest cost of loading it); the crc32 and every other check
+// still run. Any other buffer, or a header with another id, is hashed as
+// usual. tests/codec/model_test.cpp checks the build-time id of the embedded
+// model against Sha256Of.
+void RegisterPrehashedModel(const uint8_t* data, size_t size, const ModelId& id);
+
 // Where tensor `name`'s data lie in a model file: byte offset and length.
 // For tests and tools that patch a model; the file must parse as a container
 // (crc and id are checked). The result points into the same file.

@@ -11,30 +11,36 @@
 
 namespace fxic {
 
-Status RunNetwork(const Network& net, const std::string& name, Tensor16 in,
-                  Tensor16* out, const LayerTrace* trace) {
-  Tensor16 next;
+Status RunNetworkInPlace(const Network& net, const std::string& name, Tensor16* io,
+                         Tensor16* spare, const LayerTrace* trace) {
   for (size_t i = 0; i < net.layers.size(); ++i) {
     const Layer& l = net.layers[i];
     switch (l.op) {
-      case LayerOp::kConv: {
-        FXIC_RETURN_IF_ERROR(Conv2d(in, ToConvParams(l), &next));
+      case LayerOp::kConv:
+        FXIC_RETURN_IF_ERROR(Conv2d(*io, ToConvParams(l), spare));
+        std::swap(*io, *spare);
         break;
-      }
       case LayerOp::kGdn:
       case LayerOp::kIgdn: {
+        // Per-pixel channel mixing: the kernels support out == in.
         const NormParams p = ToNormParams(l);
-        FXIC_RETURN_IF_ERROR(l.op == LayerOp::kGdn ? Gdn(in, p, &next)
-                                                   : Igdn(in, p, &next));
+        FXIC_RETURN_IF_ERROR(l.op == LayerOp::kGdn ? Gdn(*io, p, io) : Igdn(*io, p, io));
         break;
       }
       case LayerOp::kDepthToSpace:
-        FXIC_RETURN_IF_ERROR(DepthToSpace(in, &next));
+        FXIC_RETURN_IF_ERROR(DepthToSpace(*io, spare));
+        std::swap(*io, *spare);
         break;
     }
-    if (trace) (*trace)(name, static_cast<int>(i), next);
-    std::swap(in, next);
+    if (trace) (*trace)(name, static_cast<int>(i), *io);
   }
+  return Status::Ok();
+}
+
+Status RunNetwork(const Network& net, const std::string& name, Tensor16 in,
+                  Tensor16* out, const LayerTrace* trace) {
+  Tensor16 spare;
+  FXIC_RETURN_IF_ERROR(RunNetworkInPlace(net, name, &in, &spare, trace));
   *out = std::move(in);
   return Status::Ok();
 }

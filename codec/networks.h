@@ -22,6 +22,12 @@ using LayerTrace = std::function<void(const std::string&, int, const Tensor16&)>
 Status RunNetwork(const Network& net, const std::string& name, Tensor16 in,
                   Tensor16* out, const LayerTrace* trace = nullptr);
 
+// The same on *io, replaced by the output; *spare is the second buffer the
+// layers alternate with. Both keep their capacity, so a caller running the
+// network on many tiles reuses the same memory. GDN / IGDN run in place.
+Status RunNetworkInPlace(const Network& net, const std::string& name, Tensor16* io,
+                         Tensor16* spare, const LayerTrace* trace = nullptr);
+
 // The hyper-synthesis shared by both sides: z symbols (clamped to ±z_max by
 // the caller) → μ (M channels, format 2^−f_y) and a scale index per latent
 // element (same layout as μ).

@@ -806,6 +806,57 @@ TEST_CASE("PNG write then read gives identical pixels", "[image_io]") {
   }
 }
 
+// The concatenated IDAT data of a PNG, inflated.
+Bytes InflatedIdat(const Bytes& png, size_t raw_size) {
+  Bytes z;
+  size_t pos = 8;
+  while (pos + 12 <= png.size()) {
+    const uint32_t length = (uint32_t{png[pos]} << 24) |
+                            (uint32_t{png[pos + 1]} << 16) |
+                            (uint32_t{png[pos + 2]} << 8) | png[pos + 3];
+    if (std::memcmp(&png[pos + 4], "IDAT", 4) == 0) {
+      z.insert(z.end(), png.begin() + static_cast<long>(pos + 8),
+               png.begin() + static_cast<long>(pos + 8 + length));
+    }
+    pos += 12 + size_t{length};
+  }
+  Bytes raw(raw_size + 1);
+  uLongf n = static_cast<uLongf>(raw.size());
+  if (uncompress(raw.data(), &n, z.data(), static_cast<uLong>(z.size())) != Z_OK) {
+    return Bytes();
+  }
+  raw.resize(n);
+  return raw;
+}
+
+TEST_CASE("PNG is written with the Paeth filter and run-length deflate",
+          "[image_io]") {
+  // The fast settings measured in docs/speed.md ("Writing PNG"): every row
+  // Paeth-filtered (filter type 4), and runs still compress (Z_RLE, unlike
+  // Huffman-only coding, which cannot go below 1 bit per byte).
+  const Image image = RandomImage(37, 23, 99);
+  const StatusOr<Bytes> png = EncodeImageBytes(image, ImageFormat::kPng);
+  REQUIRE(png.ok());
+  const size_t stride = 1 + size_t{image.width} * 3;
+  const Bytes raw = InflatedIdat(png.value(), stride * image.height);
+  REQUIRE(raw.size() == stride * image.height);
+  for (uint32_t y = 0; y < image.height; ++y) {
+    INFO("row " << y);
+    CHECK(raw[y * stride] == 4);
+  }
+
+  Image flat;
+  flat.width = 256;
+  flat.height = 256;
+  flat.rgb.assign(size_t{256} * 256 * 3, 128);
+  const StatusOr<Bytes> flat_png = EncodeImageBytes(flat, ImageFormat::kPng);
+  REQUIRE(flat_png.ok());
+  CHECK(flat_png.value().size() < 4096);  // 196 KB of pixels
+  const StatusOr<Image> back = DecodeImageBytes(flat_png.value(), kDefaultRead);
+  REQUIRE(back.ok());
+  CHECK(back.value().rgb == flat.rgb);
+}
+
 TEST_CASE("PPM and PGM write then read round trip", "[image_io]") {
   const Image color = RandomImage(5, 3, 99);
   StatusOr<Bytes> ppm = EncodeImageBytes(color, ImageFormat::kPpm);
