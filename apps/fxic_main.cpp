@@ -14,33 +14,43 @@
 
 namespace {
 
-// OpenMP threads that are done wait for the others, and for the next
-// parallel region, by sleeping rather than spinning, unless the user set
-// OMP_WAIT_POLICY or GOMP_SPINCOUNT. libgomp's default spins for a few
-// milliseconds first: on a machine whose other cores are busy the spinning
-// thread holds a core that a team member needs, and two threads ran slower
-// than one (docs/speed.md, "Threads"); on an idle machine sleeping costs a
-// wake-up (microseconds) per parallel region.
+// Two run-time settings that only the environment can give, read before
+// main(), so the commands that run the kernels set them and re-execute
+// themselves once (/proc/self/exe, about a millisecond), unless the user set
+// them already; if re-execution fails they simply go on with the defaults
+// (docs/speed.md, "Threads: the OpenMP wait policy" and "Huge pages"):
 //
-// libgomp reads its environment once, in its library constructor, before
-// main(); a setenv() in .preinit_array comes too early (libc's own start-up
-// then resets the environment pointer). So the commands that run the
-// kernels re-execute themselves once with the variable set (about a
-// millisecond); if that fails they simply go on with the default. LLVM's
-// libomp reads the environment at the first parallel region: setenv() is
-// enough there.
-void PreferPassiveOpenMpWait(char** argv) {
-#if defined(_OPENMP) && defined(__linux__)
-  if (std::getenv("OMP_WAIT_POLICY") != nullptr ||
-      std::getenv("GOMP_SPINCOUNT") != nullptr) {
-    return;
-  }
-  if (setenv("OMP_WAIT_POLICY", "PASSIVE", 1) != 0) return;
+// - OMP_WAIT_POLICY=PASSIVE: OpenMP threads that are done wait for the
+//   others, and for the next parallel region, by sleeping rather than
+//   spinning (skipped if OMP_WAIT_POLICY or GOMP_SPINCOUNT is set). libgomp's
+//   default spins for a few milliseconds; on a machine whose other cores are
+//   busy the spinning thread holds a core that a team member needs, and two
+//   threads ran slower than one. libgomp reads it in its library constructor
+//   (a setenv() in .preinit_array comes too early: libc's start-up then
+//   resets the environment pointer); LLVM's libomp reads it at the first
+//   parallel region, so setenv() alone is enough there.
+// - GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (skipped if GLIBC_TUNABLES is
+//   set): glibc's malloc asks for transparent huge pages, which removes most
+//   of the page faults of the ~100 MB of activations and scratch buffers.
+void TuneRuntimeEnvironment(char** argv) {
+#if defined(__linux__)
+  bool reexec = false;
+#if defined(_OPENMP)
+  if (std::getenv("OMP_WAIT_POLICY") == nullptr &&
+      std::getenv("GOMP_SPINCOUNT") == nullptr &&
+      setenv("OMP_WAIT_POLICY", "PASSIVE", 1) == 0) {
 #if defined(__GNUC__) && !defined(__clang__)
-  execv("/proc/self/exe", argv);  // returns only on failure
-#else
-  (void)argv;
+    reexec = true;
 #endif
+  }
+#endif
+#if defined(__GLIBC__)
+  if (std::getenv("GLIBC_TUNABLES") == nullptr &&
+      setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1", 1) == 0) {
+    reexec = true;
+  }
+#endif
+  if (reexec) execv("/proc/self/exe", argv);  // returns only on failure
 #else
   (void)argv;
 #endif
@@ -76,7 +86,7 @@ int main(int argc, char** argv) {
   }
   const std::string cmd = argv[1];
   if (cmd == "encode" || cmd == "decode" || cmd == "verify" || cmd == "eval") {
-    PreferPassiveOpenMpWait(argv);
+    TuneRuntimeEnvironment(argv);
   }
   if (cmd == "-h" || cmd == "--help" || cmd == "help") {
     std::fputs(kHelp, stdout);
