@@ -15,10 +15,23 @@ With --qat, the model is a stage-2 checkpoint (fxic.qat): the same code
 assigns the formats and quantizes, with the learned per-channel weight ranges
 in place of the peaks, so the file holds exactly the integers the QAT
 simulation ran (`Exporter.plan` is the one definition both use).
+
+Bit widths and quantization choices (quantize.QuantOptions; the defaults give
+the original export byte for byte; docs/bitwidth.md has the study that uses
+them): weight bits 2..8 and hidden-activation bits 8..16, globally and per
+layer (`--list-layers` names them), per-activation range shifts (more
+fractional bits, saturating), per-tensor weight ranges, ranges from k·std,
+and shift-only rescaling (every multiplier an exact power of two):
+
+    /usr/bin/python3 -m fxic.export -o w6.fxm --weight-bits 6 --layer-weight-bits g_s.9=8
+    /usr/bin/python3 -m fxic.export -o a8.fxm --act-bits 8 --shift-only
+    /usr/bin/python3 -m fxic.export -o t.fxm --weight-bits 4 --per-tensor --weight-range std --std-k 3
+    /usr/bin/python3 -m fxic.export -o q.fxm --qat qat4.pt --weight-range peak   (QAT weights, peak ranges)
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import sys
 from pathlib import Path
@@ -31,7 +44,8 @@ from . import cdf
 from .intref import check_model
 from .modelfile import write_model
 from .net import GDN, Clip, Config, HyperpriorModel, SubPixelConv
-from .quantize import MAX, peak_weight_scale, quantize_conv, quantize_norm, quantize_weights
+from .quantize import (MAX, QuantOptions, parse_layer_ints, peak_weight_scale, pow2_snap,
+                       quantize_conv, quantize_norm, quantize_weights, weight_scale)
 
 MODELS_DIR = Path(__file__).resolve().parents[1]
 INT32_MAX = (1 << 31) - 1
@@ -81,28 +95,90 @@ def max_input_range(conv: torch.nn.Conv2d, clip: float, weight_bits: int,
     return int(min(MAX, math.floor((INT32_MAX - 2) / per_a.max())))
 
 
+def conv_proof_holds(conv: torch.nn.Conv2d, s_in: float, a: int, weight_bits: int,
+                     s_w: Optional[np.ndarray] = None) -> bool:
+    """The loader's overflow proof for `conv` reading integers in ±a at scale
+    s_in: |bias_int| + a·Σ|w_int| ≤ 2^31 − 1 for every output channel."""
+    _, b, s_w, l1 = conv_weights(conv, weight_bits, s_w)
+    bq = np.abs(np.rint(b / (s_w * s_in)))
+    return bool(np.all(bq + a * l1.astype(np.float64) <= INT32_MAX))
+
+
 def activation_format(lo: float, hi: float, consumer: Optional[torch.nn.Conv2d],
-                      weight_bits: int, s_w: Optional[np.ndarray] = None
+                      weight_bits: int, s_w: Optional[np.ndarray] = None,
+                      act_bits: int = 16, pow2: bool = False
                       ) -> tuple[float, int, int]:
     """The integer format of an activation clipped to [lo, hi] (real): its
     scale s = c / A with c = max(|lo|, |hi|) and A the largest input bound the
     consumer convolution's overflow proof allows (32767 when the consumer is
     not a convolution), and its integer range [ceil(lo / s), floor(hi / s)].
 
+    act_bits < 16 caps A at 2^(act_bits − 1) − 1. pow2: s is the smallest
+    power of two with c / s ≤ A + 1 (values within one step of the clip
+    saturate at ±A), doubled while the consumer's overflow proof would fail.
+
     The one definition of activation formats, used by the exporter and by
     quantization-aware training (qat.py)."""
     c = max(abs(lo), abs(hi))
     a = MAX if consumer is None else max_input_range(consumer, c, weight_bits, s_w)
-    s = c / a
-    ilo = max(int(math.ceil(lo / s - 1e-9)), -MAX)
-    ihi = min(int(math.floor(hi / s + 1e-9)), MAX)
-    return s, ilo, ihi
+    if act_bits < 16:
+        a = min(a, (1 << (act_bits - 1)) - 1)
+    if not pow2:
+        s = c / a
+        ilo = max(int(math.ceil(lo / s - 1e-9)), -MAX)
+        ihi = min(int(math.floor(hi / s + 1e-9)), MAX)
+        return s, ilo, ihi
+    s = 2.0 ** math.ceil(math.log2(c / (a + 1)) - 1e-12)
+    while True:
+        ilo = max(int(math.ceil(lo / s - 1e-9)), -a)
+        ihi = min(int(math.floor(hi / s + 1e-9)), a)
+        if consumer is None or conv_proof_holds(consumer, s, max(-ilo, ihi), weight_bits, s_w):
+            return s, ilo, ihi
+        s *= 2.0
 
 
 def _conv_of(m: torch.nn.Module) -> Optional[torch.nn.Conv2d]:
     if isinstance(m, SubPixelConv):
         return m.conv
     return m if isinstance(m, torch.nn.Conv2d) else None
+
+
+NETWORKS = ("g_a", "h_a", "h_s", "g_s")
+
+
+def _pairs(seq: torch.nn.Sequential) -> list[tuple[torch.nn.Module, Optional[Clip]]]:
+    """(layer, the Clip after it or None) for a network's Sequential."""
+    mods = list(seq)
+    layers = []
+    k = 0
+    while k < len(mods):
+        m = mods[k]
+        clip = mods[k + 1] if k + 1 < len(mods) and isinstance(mods[k + 1], Clip) else None
+        layers.append((m, clip))
+        k += 2 if clip is not None else 1
+    return layers
+
+
+def layer_table(model: HyperpriorModel) -> list[dict]:
+    """Every integer layer in model-file order: name (`<net>.<i>`), op
+    ("conv" or "norm"), module, conv (or None), `hidden`: whether its
+    output is a hidden activation (a format QuantOptions' activation bits
+    and range shifts apply to) rather than a network's output, its training
+    clip (lo, hi) and `next`, the convolution that reads it (None for a
+    GDN/IGDN or a network output)."""
+    out = []
+    for net in NETWORKS:
+        pairs = _pairs(getattr(model, net))
+        idx = 0
+        for j, (m, clip) in enumerate(pairs):
+            conv = _conv_of(m)
+            out.append({"name": f"{net}.{idx}", "net": net, "module": m, "conv": conv,
+                        "op": "conv" if conv is not None else "norm",
+                        "hidden": clip is not None and j < len(pairs) - 1,
+                        "clip": (clip.lo, clip.hi) if clip is not None else None,
+                        "next": _conv_of(pairs[j + 1][0]) if j + 1 < len(pairs) else None})
+            idx += 2 if isinstance(m, SubPixelConv) else 1
+    return out
 
 
 class Exporter:
@@ -115,11 +191,46 @@ class Exporter:
     training simulated.
     """
 
-    def __init__(self, model: HyperpriorModel, weight_bits: int,
-                 weight_scale: WeightScaleFn = None):
-        self.model, self.cfg, self.wb = model, model.cfg, weight_bits
+    def __init__(self, model: HyperpriorModel, weight_bits: Optional[int] = None,
+                 weight_scale: WeightScaleFn = None,
+                 options: Optional[QuantOptions] = None):
+        """weight_bits: the global weight bit width (overrides options');
+        weight_scale: learned per-channel scales at that width (QAT); options:
+        the bit widths and quantization choices (defaults: the original
+        export)."""
+        opts = options if options is not None else QuantOptions()
+        if weight_bits is not None and weight_bits != opts.weight_bits:
+            opts = dataclasses.replace(opts, weight_bits=weight_bits)
+        if weight_scale is None and opts.weight_range == "learned":
+            raise ValueError("learned weight ranges need a QAT checkpoint")
+        if weight_scale is not None and opts.weight_range == "std":
+            raise ValueError("k·std weight ranges replace learned ones; export the QAT "
+                             "weights without their ranges instead")
+        if weight_scale is not None and opts.granularity != "channel":
+            raise ValueError("learned weight ranges are per channel")
+        self.opts = opts
+        self.model, self.cfg, self.wb = model, model.cfg, opts.weight_bits
         self.weight_scale = weight_scale
         self.names = {m: n for n, m in model.named_modules()}
+        self.table = layer_table(model)
+        self.lname = {}
+        for r in self.table:
+            self.lname[r["module"]] = r["name"]
+            if r["conv"] is not None:
+                self.lname[r["conv"]] = r["name"]
+        conv_names = {r["name"] for r in self.table if r["conv"] is not None}
+        hidden = {r["name"] for r in self.table if r["hidden"]}
+        for what, keys, valid in (("weight bits", opts.layer_weight_bits, conv_names),
+                                  ("activation bits", opts.layer_act_bits, hidden),
+                                  ("activation range shift", opts.act_shift, hidden)):
+            bad = sorted(set(keys) - valid)
+            if bad:
+                raise ValueError(f"{what}: no such layer {', '.join(bad)} (valid: "
+                                 f"{', '.join(r['name'] for r in self.table if r['name'] in valid)})")
+        # Weight-scale grid of shift-only rescaling: s_w·s_in/s_out must be a
+        # power of two; g_a.0 reads pixels at 1/255 and g_s's last layer
+        # writes pixels·2^−f_x/255, so their grids carry the factor 255.
+        self.unit = {model.g_a[0]: 255.0, _conv_of(model.g_s[-2]): 1.0 / 255.0}
         self.meta: dict = {}
         self.tensors: dict = {}
         # Per network, one record per integer layer (conv or normalization):
@@ -127,10 +238,44 @@ class Exporter:
         self.layers: dict[str, list[dict]] = {}
         self.formats: dict = {}
 
+    def wbits(self, conv: torch.nn.Conv2d) -> int:
+        """Weight bit width of a convolution."""
+        return self.opts.wbits(self.lname[conv])
+
     def s_w(self, conv: torch.nn.Conv2d) -> Optional[np.ndarray]:
-        if self.weight_scale is None:
-            return None
-        return self.weight_scale(self.names[conv], conv)
+        """Weight scale per output channel, or None for the post-training
+        peak scale (the default path)."""
+        o, b = self.opts, self.wbits(conv)
+        s = None
+        if self.weight_scale is not None:
+            s = self.weight_scale(self.names[conv], conv)
+            if s is not None and b != self.wb:     # same real range at this width
+                s = np.asarray(s, np.float64) * (((1 << (self.wb - 1)) - 1) /
+                                                 ((1 << (b - 1)) - 1))
+        elif o.weight_range != "peak" or o.granularity != "channel":
+            w = conv.weight.detach().double().numpy().transpose(0, 2, 3, 1)
+            s = weight_scale(w, b, o.weight_range, o.granularity, o.std_k)
+        if o.pow2:
+            if s is None:
+                w = conv.weight.detach().double().numpy().transpose(0, 2, 3, 1)
+                s = peak_weight_scale(w, b)
+            if o.granularity == "tensor":
+                s = np.full_like(np.asarray(s, np.float64), float(np.max(s)))
+            s = pow2_snap(s, self.unit.get(conv, 1.0))
+        return s
+
+    def act_format(self, name: str, lo: float, hi: float,
+                   consumer: Optional[torch.nn.Conv2d]) -> tuple[float, int, int]:
+        """Format of the hidden activation `name` produces (QuantOptions'
+        bits, range shift and rescaling applied)."""
+        o = self.opts
+        k = o.ashift(name)
+        if k:
+            lo, hi = lo / 2.0 ** k, hi / 2.0 ** k
+        if consumer is None:
+            return activation_format(lo, hi, None, self.wb, None, o.abits(name), o.pow2)
+        return activation_format(lo, hi, consumer, self.wbits(consumer),
+                                 self.s_w(consumer), o.abits(name), o.pow2)
 
     def add_layer(self, net: str, i: int, fields: dict, tensors: dict | None = None):
         for k, v in fields.items():
@@ -145,43 +290,37 @@ class Exporter:
 
         out_format: (scale or per-channel scales, lo, hi) for the last layer
         instead of the clip-derived format."""
-        mods = list(seq)
-        layers = []  # (module, clip or None)
-        k = 0
-        while k < len(mods):
-            m = mods[k]
-            clip = mods[k + 1] if k + 1 < len(mods) and isinstance(mods[k + 1], Clip) else None
-            layers.append((m, clip))
-            k += 2 if clip is not None else 1
+        layers = _pairs(seq)  # (module, clip or None)
         idx = 0
         records = self.layers.setdefault(name, [])
         for j, (m, clip) in enumerate(layers):
             last = j == len(layers) - 1
             nxt = layers[j + 1][0] if not last else None
             conv = _conv_of(m)
+            lname = f"{name}.{idx}"
             if clip is not None:
                 nconv = _conv_of(nxt) if nxt is not None else None
-                s_out, lo, hi = activation_format(
-                    clip.lo, clip.hi, nconv, self.wb,
-                    self.s_w(nconv) if nconv is not None else None)
+                s_out, lo, hi = self.act_format(lname, clip.lo, clip.hi, nconv)
             if last and out_format is not None:
                 s_out, lo, hi = out_format
             rec = {"module": m, "s_in": s_in, "in_max": in_max, "s_out": s_out,
-                   "lo": lo, "hi": hi, "d2s": False}
+                   "lo": lo, "hi": hi, "d2s": False, "name": lname,
+                   "hidden": not (last and out_format is not None)}
             if isinstance(m, GDN):
                 gamma = m.gamma().detach().double().numpy()
                 beta = m.beta().detach().double().numpy()
                 fields, t = quantize_norm(gamma, beta, s_in, s_out, in_max, lo, hi,
-                                          inverse=m.inverse)
+                                          inverse=m.inverse, pow2=self.opts.pow2)
                 self.add_layer(name, idx, fields, t)
                 idx += 1
             else:
-                w, b, s_w, _ = conv_weights(conv, self.wb, self.s_w(conv))
+                wb = self.wbits(conv)
+                w, b, s_w, _ = conv_weights(conv, wb, self.s_w(conv))
                 fields, t = quantize_conv(w, b, s_in, s_out, conv.stride[0], lo, hi,
-                                          weight_bits=self.wb, s_w=s_w)
+                                          weight_bits=wb, s_w=s_w, pow2=self.opts.pow2)
                 self.add_layer(name, idx, fields, t)
                 idx += 1
-                rec.update(conv=conv, s_w=s_w)
+                rec.update(conv=conv, s_w=s_w, weight_bits=wb)
                 if isinstance(m, SubPixelConv):
                     self.add_layer(name, idx, {"op": "d2s"})
                     idx += 1
@@ -206,7 +345,8 @@ class Exporter:
         # y_g = y·gain at 2^−f_y: large enough for the top gain, small enough
         # for h_a's first convolution to be provably overflow-free.
         yg_max = cfg.clip_y * float(gains.max())
-        a_ha = max_input_range(model.h_a[0], yg_max, self.wb, self.s_w(model.h_a[0]))
+        a_ha = max_input_range(model.h_a[0], yg_max, self.wbits(model.h_a[0]),
+                               self.s_w(model.h_a[0]))
         f_y = int(math.floor(math.log2(min(MAX, a_ha) / yg_max)))
         if f_y < 0:
             raise ValueError(f"latent range ±{yg_max:.1f} leaves no fractional bits")
@@ -215,11 +355,18 @@ class Exporter:
         z_max = int(cfg.clip_z)
         # ŷ/gain: y's clip plus half a quantization step at the smallest gain.
         gs_max = cfg.clip_y + 0.5 / float(gains.min())
-        a_gs = max_input_range(model.g_s[0].conv, gs_max, self.wb, self.s_w(model.g_s[0].conv))
-        s_gs = gs_max / a_gs
+        gs_conv = model.g_s[0].conv
+        if self.opts.pow2:
+            # Power-of-two scale of the g_s input (and of y below).
+            s_gs, _, a_gs = activation_format(-gs_max, gs_max, gs_conv, self.wbits(gs_conv),
+                                              self.s_w(gs_conv), pow2=True)
+            y_format = (2.0 ** math.ceil(math.log2(cfg.clip_y / (MAX + 1)) - 1e-12), -MAX, MAX)
+        else:
+            a_gs = max_input_range(gs_conv, gs_max, self.wbits(gs_conv), self.s_w(gs_conv))
+            s_gs = gs_max / a_gs
+            y_format = (cfg.clip_y / MAX, -MAX, MAX)
 
-        s_y, y_max = self.network("g_a", model.g_a, 1.0 / 255.0, 255,
-                                  out_format=(cfg.clip_y / MAX, -MAX, MAX))
+        s_y, y_max = self.network("g_a", model.g_a, 1.0 / 255.0, 255, out_format=y_format)
         _, _ = self.network("h_a", model.h_a, 2.0 ** -f_y, yg_hi,
                             out_format=(2.0 ** -f_z, -(z_max << f_z), z_max << f_z))
         s_params = np.concatenate([np.full(M, 2.0 ** -f_y), np.full(M, 2.0 ** -SIGMA_FRAC_BITS)])
@@ -264,7 +411,7 @@ class Exporter:
 
         self.meta.update({
             "arch": "mean_scale_hyperprior", "name": name, "description": description,
-            "N": N, "M": M, "levels": L, "weight_bits": self.wb,
+            "N": N, "M": M, "levels": L, "weight_bits": self.opts.max_weight_bits,
             "latent_frac_bits": f_y, "hyper_frac_bits": f_z, "z_max": z_max,
             "gain_shift": fm["gain_shift"], "inv_gain_shift": fm["inv_gain_shift"],
             "yg_lo": -yg_hi, "yg_hi": yg_hi, "gs_in_lo": -a_gs, "gs_in_hi": a_gs,
@@ -279,6 +426,70 @@ def y_scales() -> np.ndarray:
     return cdf.scale_table(NUM_SCALES, SCALE_LO, SCALE_HI)
 
 
+def add_options_arguments(ap: argparse.ArgumentParser) -> None:
+    """The QuantOptions command-line arguments (also used by fxic.bitwidth)."""
+    g = ap.add_argument_group(
+        "bit widths and quantization choices (docs/bitwidth.md; the defaults give the "
+        "original export)")
+    g.add_argument("--layer-weight-bits", action="append", default=[], metavar="LAYER=B",
+                   help="weight bits 2..8 of one convolution, e.g. g_s.9=8 (repeatable, "
+                        "or comma-separated); others use --weight-bits")
+    g.add_argument("--act-bits", type=int, default=16, metavar="B",
+                   help="bits 8..16 of every hidden activation of g_a, h_a, h_s, g_s: "
+                        "integer bound min(2^(B-1) - 1, the overflow-proof bound) "
+                        "(default 16). Fixed formats: pixels, y, y_g, mu, sigma, z, the g_s "
+                        "input and output")
+    g.add_argument("--layer-act-bits", action="append", default=[], metavar="LAYER=B",
+                   help="bits of the activation LAYER produces (a conv's output, after its "
+                        "depth-to-space, or a GDN/IGDN output)")
+    g.add_argument("--act-shift", action="append", default=[], metavar="LAYER=K",
+                   help="the activation LAYER produces keeps K more fractional bits: its "
+                        "range is the training clip / 2^K, values beyond saturate")
+    g.add_argument("--per-tensor", action="store_true",
+                   help="one weight range per tensor instead of per output channel")
+    g.add_argument("--weight-range", choices=["peak", "std", "learned"], default=None,
+                   help="weight range: peak |w| (default), min(peak, K*std) (--std-k), or "
+                        "learned (the ranges of the --qat checkpoint; its default)")
+    g.add_argument("--std-k", type=float, default=3.0, metavar="K",
+                   help="K of --weight-range std (default 3)")
+    g.add_argument("--shift-only", action="store_true",
+                   help="shift-only rescaling: power-of-two weight and activation scales, "
+                        "every conv and GDN/IGDN multiplier M0*2^-n an exact power of two "
+                        "(the per-level gains stay real multipliers)")
+    g.add_argument("--list-layers", action="store_true",
+                   help="print the layer names the per-layer options take and exit")
+
+
+def options_from_args(args, weight_bits: int, learned_default: bool = False) -> QuantOptions:
+    rng = args.weight_range or ("learned" if learned_default else "peak")
+    return QuantOptions(
+        weight_bits=weight_bits,
+        layer_weight_bits=parse_layer_ints(args.layer_weight_bits, "--layer-weight-bits"),
+        act_bits=args.act_bits,
+        layer_act_bits=parse_layer_ints(args.layer_act_bits, "--layer-act-bits"),
+        act_shift=parse_layer_ints(args.act_shift, "--act-shift"),
+        granularity="tensor" if args.per_tensor else "channel",
+        weight_range=rng, std_k=args.std_k, pow2=args.shift_only)
+
+
+def describe_layers(model: HyperpriorModel) -> str:
+    lines = ["layer     op    weight bits  hidden output (activation bits / shift)"]
+    for r in layer_table(model):
+        op = "conv" if r["conv"] is not None else ("igdn" if r["module"].inverse else "gdn")
+        lines.append(f"{r['name']:<9} {op:<5} {'yes' if r['conv'] is not None else '-':<12} "
+                     f"{'yes' if r['hidden'] else '-'}")
+    return "\n".join(lines)
+
+
+def export_model(model: HyperpriorModel, options: QuantOptions, name: str, description: str,
+                 weight_scale: WeightScaleFn = None) -> tuple[dict, dict, "Exporter"]:
+    """Python API: (meta, tensors, exporter) of `model` under `options`;
+    checked as the C++ loader checks it. Write with modelfile.write_model."""
+    ex = Exporter(model, options=options, weight_scale=weight_scale)
+    meta, tensors = ex.build(name, description)
+    return meta, tensors, ex
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -286,30 +497,56 @@ def main(argv=None) -> int:
                     help="stage-1 checkpoint (post-training quantization)")
     ap.add_argument("--qat", type=Path, default=None, metavar="CKPT",
                     help="export a QAT checkpoint (fxic.qat) with its learned weight "
-                         "ranges instead: the integers its simulation ran")
-    ap.add_argument("-o", "--output", type=Path, required=True)
+                         "ranges instead: the integers its simulation ran (with the "
+                         "default options below)")
+    ap.add_argument("-o", "--output", type=Path)
     ap.add_argument("--weight-bits", type=int, default=None,
-                    help="weight bit width (default 8; a QAT checkpoint has its own)")
+                    help="weight bit width 2..8 (default 8; a QAT checkpoint has its own)")
     ap.add_argument("--name", default="fxic-hyperprior")
+    add_options_arguments(ap)
     args = ap.parse_args(argv)
-    if args.qat is not None:
-        from .qat import load_qat
-        qmodel, ck = load_qat(args.qat)
-        if args.weight_bits is not None and args.weight_bits != qmodel.weight_bits:
-            ap.error(f"{args.qat} was trained for {qmodel.weight_bits}-bit weights")
-        model, wb = qmodel.net, qmodel.weight_bits
-        how = (f"quantization-aware fine-tuned {ck['step']} steps from stage-1 step "
-               f"{ck.get('stage1_step', '?')}")
-        exporter = qmodel.exporter()
-    else:
-        model, ck = load_float_model(args.checkpoint)
-        wb = 8 if args.weight_bits is None else args.weight_bits
-        how = f"trained {ck['step']} steps, post-training quantized"
-        exporter = Exporter(model, wb)
+    if args.weight_bits is not None and not 2 <= args.weight_bits <= 8:
+        ap.error("--weight-bits must be in 2..8")
+    if args.output is None and not args.list_layers:
+        ap.error("the following arguments are required: -o/--output")
+    weight_scale = None
+    try:
+        if args.qat is not None:
+            from .qat import load_qat
+            qmodel, ck = load_qat(args.qat)
+            if args.weight_bits is not None and args.weight_bits != qmodel.weight_bits:
+                ap.error(f"{args.qat} was trained for {qmodel.weight_bits}-bit weights")
+            model, wb = qmodel.net, qmodel.weight_bits
+            how = (f"quantization-aware fine-tuned {ck['step']} steps from stage-1 step "
+                   f"{ck.get('stage1_step', '?')}")
+            opts = options_from_args(args, wb, learned_default=True)
+            if opts.weight_range == "learned":
+                weight_scale = qmodel.weight_scale
+                opts = dataclasses.replace(opts, weight_range="peak")
+        else:
+            if args.weight_range == "learned":
+                ap.error("--weight-range learned needs --qat CKPT")
+            model, ck = load_float_model(args.checkpoint)
+            wb = 8 if args.weight_bits is None else args.weight_bits
+            how = f"trained {ck['step']} steps, post-training quantized"
+            opts = options_from_args(args, wb)
+    except ValueError as e:
+        ap.error(str(e))
+    if args.list_layers:
+        print(describe_layers(model))
+        return 0
+    extra = opts.describe()
+    wtext = (f"{wb}-bit weights" if not opts.layer_weight_bits else
+             f"{min([wb, *opts.layer_weight_bits.values()])}..{opts.max_weight_bits}-bit weights")
     desc = (f"mean-scale hyperprior N={model.cfg.N} M={model.cfg.M}, "
             f"{len(model.cfg.lambdas)} qualities (lambda {model.cfg.lambdas[0]:.4g}.."
-            f"{model.cfg.lambdas[-1]:.4g}), {how}: {wb}-bit weights, int16 activations")
-    meta, tensors = exporter.build(args.name, desc)
+            f"{model.cfg.lambdas[-1]:.4g}), {how}: {wtext}, int16 activations"
+            + (f"; {extra}" if extra else ""))
+    try:
+        meta, tensors, _ = export_model(model, opts, args.name, desc, weight_scale)
+    except ValueError as e:
+        print(f"export: {e}", file=sys.stderr)
+        return 1
     model_id = write_model(args.output, meta, tensors)
     print(f"wrote {args.output} ({args.output.stat().st_size} bytes), model id {model_id.hex()}; "
           f"f_y={meta['latent_frac_bits']} f_z={meta['hyper_frac_bits']} "
