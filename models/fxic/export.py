@@ -6,9 +6,11 @@
 Post-training quantization of the stage-1 model: every activation's integer
 format comes from its training clip range (activation range pre-processing)
 and the largest integer range the consumer's overflow proof allows; weights
-get per-output-channel ranges at `--weight-bits`; GDN/IGDN become integer
-range-dependent normalization; gains, Gaussian CDF tables per scale index and
-the factorized prior's CDFs are integers. The result passes every loader check
+get per-output-channel ranges at `--weight-bits` and are rounded with error
+compensation (calibrate.py; `--rounding nearest` rounds each weight on its
+own); GDN/IGDN become integer range-dependent normalization; gains,
+Gaussian CDF tables per scale index and the factorized prior's CDFs are
+integers. The result passes every loader check
 (intref.check_model) or is not written.
 
 With --qat, the model is a stage-2 checkpoint (fxic.qat): the same code
@@ -193,15 +195,19 @@ class Exporter:
 
     def __init__(self, model: HyperpriorModel, weight_bits: Optional[int] = None,
                  weight_scale: WeightScaleFn = None,
-                 options: Optional[QuantOptions] = None):
+                 options: Optional[QuantOptions] = None,
+                 fixed_scales: Optional[dict] = None):
         """weight_bits: the global weight bit width (overrides options');
         weight_scale: learned per-channel scales at that width (QAT); options:
         the bit widths and quantization choices (defaults: the original
-        export)."""
+        export); fixed_scales: layer name → the final per-channel weight
+        scale of that convolution, used as is (calibrated rounding keeps the
+        grid the first export chose)."""
         opts = options if options is not None else QuantOptions()
         if weight_bits is not None and weight_bits != opts.weight_bits:
             opts = dataclasses.replace(opts, weight_bits=weight_bits)
-        if weight_scale is None and opts.weight_range == "learned":
+        self.fixed_scales = fixed_scales or {}
+        if weight_scale is None and opts.weight_range == "learned" and not fixed_scales:
             raise ValueError("learned weight ranges need a QAT checkpoint")
         if weight_scale is not None and opts.weight_range == "std":
             raise ValueError("k·std weight ranges replace learned ones; export the QAT "
@@ -246,6 +252,8 @@ class Exporter:
         """Weight scale per output channel, or None for the post-training
         peak scale (the default path)."""
         o, b = self.opts, self.wbits(conv)
+        if self.lname[conv] in self.fixed_scales:
+            return np.asarray(self.fixed_scales[self.lname[conv]], np.float64)
         s = None
         if self.weight_scale is not None:
             s = self.weight_scale(self.names[conv], conv)
@@ -481,11 +489,45 @@ def describe_layers(model: HyperpriorModel) -> str:
     return "\n".join(lines)
 
 
+ROUNDINGS = ("compensated", "nearest")
+
+
+def compensated_model(model: HyperpriorModel, options: QuantOptions,
+                      weight_scale: WeightScaleFn = None, crops=None,
+                      progress=None) -> tuple[HyperpriorModel, dict]:
+    """(a copy of `model` with error-compensated weights on the grid that
+    `options` and `weight_scale` give, that grid per layer name) — see
+    calibrate.py."""
+    from . import calibrate
+    ex0 = Exporter(model, options=options, weight_scale=weight_scale)
+    grid = {}
+    for conv in (m for m in model.modules() if isinstance(m, torch.nn.Conv2d)):
+        s = ex0.s_w(conv)
+        if s is None:
+            w = conv.weight.detach().double().numpy().transpose(0, 2, 3, 1)
+            s = peak_weight_scale(w, ex0.wbits(conv))
+        grid[conv] = np.asarray(s, np.float64)
+    if crops is None:
+        crops = calibrate.calibration_crops()
+    out = calibrate.calibrate(model, grid.__getitem__, ex0.wbits, crops, progress=progress)
+    names = {ex0.lname[c]: grid[c] for c in grid}
+    return out, names
+
+
 def export_model(model: HyperpriorModel, options: QuantOptions, name: str, description: str,
-                 weight_scale: WeightScaleFn = None) -> tuple[dict, dict, "Exporter"]:
+                 weight_scale: WeightScaleFn = None, rounding: str = "nearest",
+                 crops=None, progress=None) -> tuple[dict, dict, "Exporter"]:
     """Python API: (meta, tensors, exporter) of `model` under `options`;
-    checked as the C++ loader checks it. Write with modelfile.write_model."""
-    ex = Exporter(model, options=options, weight_scale=weight_scale)
+    checked as the C++ loader checks it. Write with modelfile.write_model.
+    rounding: "nearest" (each weight to its nearest grid point) or
+    "compensated" (calibrate.py; `crops` overrides its calibration images)."""
+    if rounding not in ROUNDINGS:
+        raise ValueError(f"rounding {rounding!r} not in {ROUNDINGS}")
+    if rounding == "compensated":
+        model, fixed = compensated_model(model, options, weight_scale, crops, progress)
+        ex = Exporter(model, options=options, fixed_scales=fixed)
+    else:
+        ex = Exporter(model, options=options, weight_scale=weight_scale)
     meta, tensors = ex.build(name, description)
     return meta, tensors, ex
 
@@ -503,8 +545,17 @@ def main(argv=None) -> int:
     ap.add_argument("--weight-bits", type=int, default=None,
                     help="weight bit width 2..8 (default 8; a QAT checkpoint has its own)")
     ap.add_argument("--name", default="fxic-hyperprior")
+    ap.add_argument("--rounding", choices=ROUNDINGS, default=None,
+                    help="weight rounding: 'compensated' (the default for a stage-1 "
+                         "checkpoint) rounds each layer's weights so that their errors "
+                         "cancel on real inputs (second moments from centre crops of the "
+                         "training images; a minute or two), 'nearest' (the default with "
+                         "--qat, whose training simulated it) rounds every weight "
+                         "independently")
     add_options_arguments(ap)
     args = ap.parse_args(argv)
+    if args.rounding is None:
+        args.rounding = "nearest" if args.qat is not None else "compensated"
     if args.weight_bits is not None and not 2 <= args.weight_bits <= 8:
         ap.error("--weight-bits must be in 2..8")
     if args.output is None and not args.list_layers:
@@ -540,10 +591,16 @@ def main(argv=None) -> int:
              f"{min([wb, *opts.layer_weight_bits.values()])}..{opts.max_weight_bits}-bit weights")
     desc = (f"mean-scale hyperprior N={model.cfg.N} M={model.cfg.M}, "
             f"{len(model.cfg.lambdas)} qualities (lambda {model.cfg.lambdas[0]:.4g}.."
-            f"{model.cfg.lambdas[-1]:.4g}), {how}: {wtext}, int16 activations"
+            f"{model.cfg.lambdas[-1]:.4g}), {how}: {wtext}"
+            + (", error-compensated rounding" if args.rounding == "compensated" else "")
+            + ", int16 activations"
             + (f"; {extra}" if extra else ""))
     try:
-        meta, tensors, _ = export_model(model, opts, args.name, desc, weight_scale)
+        meta, tensors, _ = export_model(
+            model, opts, args.name, desc, weight_scale, rounding=args.rounding,
+            progress=lambda m: print(f"\rexport: {m}   ", end="", file=sys.stderr, flush=True))
+        if args.rounding == "compensated":
+            print(file=sys.stderr)
     except ValueError as e:
         print(f"export: {e}", file=sys.stderr)
         return 1
