@@ -46,6 +46,7 @@ from . import cdf
 from .intref import check_model
 from .modelfile import write_model
 from .net import GDN, Clip, Config, HyperpriorModel, SubPixelConv
+from .train import export_weights
 from .quantize import (MAX, QuantOptions, parse_layer_ints, peak_weight_scale, pow2_snap,
                        quantize_conv, quantize_norm, quantize_weights, weight_scale)
 
@@ -60,9 +61,7 @@ def load_float_model(path: Path) -> tuple[HyperpriorModel, dict]:
     ck = torch.load(path, map_location="cpu")
     cfg = Config.from_dict(ck["config"])
     model = HyperpriorModel(cfg)
-    weights = ck.get("weights_fp16") or ck.get("model")
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v
-                           for k, v in weights.items()})
+    model.load_state_dict(export_weights(ck))
     model.eval()
     return model, ck
 
@@ -579,7 +578,10 @@ def main(argv=None) -> int:
                 ap.error("--weight-range learned needs --qat CKPT")
             model, ck = load_float_model(args.checkpoint)
             wb = 8 if args.weight_bits is None else args.weight_bits
-            how = f"trained {ck['step']} steps, post-training quantized"
+            how = (f"trained {ck['step']} steps"
+                   + (" (moving average of the weights)" if ck.get("ema_fp16") is not None
+                      or ck.get("ema") is not None else "")
+                   + ", post-training quantized")
             opts = options_from_args(args, wb)
     except ValueError as e:
         ap.error(str(e))

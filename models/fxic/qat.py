@@ -79,6 +79,7 @@ from . import qat_ops
 from .cdf import scale_thresholds
 from .export import SIGMA_FRAC_BITS, Exporter, y_scales
 from .net import GDN, Config, HyperpriorModel, gaussian_likelihood, rate_bits
+from .train import export_weights
 
 MODELS_DIR = Path(__file__).resolve().parents[1]
 STAGE1 = MODELS_DIR / "checkpoint" / "hyperprior.pt"
@@ -317,9 +318,7 @@ def from_stage1(path: Path, weight_bits: int = 8) -> tuple[QatModel, dict]:
     ck = torch.load(path, map_location="cpu")
     cfg = Config.from_dict(ck["config"])
     model = QatModel(cfg, weight_bits)
-    weights = ck.get("weights_fp16") or ck.get("model")
-    model.net.load_state_dict({k: v.float() if v.is_floating_point() else v
-                               for k, v in weights.items()})
+    model.net.load_state_dict(export_weights(ck))
     model.init_ranges()
     return model, ck
 

@@ -38,7 +38,28 @@ DEFAULT_SCHEDULE = {
     "batch": 8,
     "crop": 128,
     "grad_clip": 1.0,
+    "ema": 0.999,          # decay of the exponential moving average of the weights
 }
+
+
+def ema_update(ema: dict, model: torch.nn.Module, decay: float) -> None:
+    """ema ← decay·ema + (1 − decay)·weights (floating-point entries)."""
+    with torch.no_grad():
+        for k, v in model.state_dict().items():
+            if v.is_floating_point():
+                ema[k].mul_(decay).add_(v, alpha=1.0 - decay)
+            else:
+                ema[k].copy_(v)
+
+
+def export_weights(ck: dict) -> dict:
+    """The weights a stage-1 checkpoint is exported and evaluated with: the
+    moving average when the checkpoint has one (it smooths the step-to-step
+    noise of a constant learning rate), else the training weights."""
+    for key in ("ema_fp16", "ema", "weights_fp16", "model"):
+        if ck.get(key) is not None:
+            return {k: v.float() if v.is_floating_point() else v for k, v in ck[key].items()}
+    raise ValueError("checkpoint has no weights")
 
 
 def learning_rate(step: int, sched: dict, restart_step: int) -> float:
@@ -54,23 +75,26 @@ def rng_state(np_rng: np.random.Generator) -> dict:
     return {"numpy": np_rng.bit_generator.state, "torch": torch.get_rng_state()}
 
 
-def save_committed(model, step, sched, rngs, cfg):
-    """Half-precision weights + step + schedule + RNG: the resumable minimum."""
+def _half(state: dict) -> dict:
+    return {k: v.detach().half() if v.is_floating_point() else v for k, v in state.items()}
+
+
+def save_committed(model, ema, step, sched, rngs, cfg):
+    """Half-precision weights and their moving average + step + schedule +
+    RNG: the resumable minimum."""
     COMMITTED.parent.mkdir(parents=True, exist_ok=True)
-    half = {k: v.detach().half() if v.is_floating_point() else v
-            for k, v in model.state_dict().items()}
     tmp = COMMITTED.with_suffix(".tmp")
     torch.save({"format": "fxic-train-checkpoint-1", "step": step,
                 "config": cfg.to_dict(), "schedule": sched, "rng": rngs,
-                "weights_fp16": half}, tmp)
+                "weights_fp16": _half(model.state_dict()), "ema_fp16": _half(ema)}, tmp)
     os.replace(tmp, COMMITTED)
 
 
-def save_full(model, opt, step, sched, rngs, cfg, restart_step):
+def save_full(model, ema, opt, step, sched, rngs, cfg, restart_step):
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     tmp = FULL_STATE.with_suffix(".tmp")
     torch.save({"step": step, "config": cfg.to_dict(), "schedule": sched,
-                "rng": rngs, "model": model.state_dict(),
+                "rng": rngs, "model": model.state_dict(), "ema": ema,
                 "optimizer": opt.state_dict(), "restart_step": restart_step}, tmp)
     os.replace(tmp, FULL_STATE)
 
@@ -112,7 +136,7 @@ def main(argv=None) -> int:
     step, restart_step = 0, 0
     np_rng = np.random.Generator(np.random.PCG64(20261122))
     torch.manual_seed(20261122)
-    model_state, opt_state = None, None
+    model_state, opt_state, ema_state = None, None, None
     src = None
     if not args.fresh:
         full = torch.load(FULL_STATE) if FULL_STATE.exists() else None
@@ -120,11 +144,15 @@ def main(argv=None) -> int:
         if full is not None and (comm is None or full["step"] >= comm["step"]):
             src, ck = "full", full
             model_state, opt_state = full["model"], full["optimizer"]
+            ema_state = full.get("ema")
             restart_step = full.get("restart_step", 0)
         elif comm is not None:
             src, ck = "committed", comm
             model_state = {k: v.float() if v.is_floating_point() else v
                            for k, v in comm["weights_fp16"].items()}
+            if comm.get("ema_fp16") is not None:
+                ema_state = {k: v.float() if v.is_floating_point() else v
+                             for k, v in comm["ema_fp16"].items()}
         if src:
             step = ck["step"]
             cfg = Config.from_dict(ck["config"])
@@ -146,6 +174,9 @@ def main(argv=None) -> int:
     opt = torch.optim.Adam(model.parameters(), lr=sched["lr"])
     if opt_state is not None:
         opt.load_state_dict(opt_state)
+    # The moving average starts from the weights when the checkpoint has none.
+    ema = {k: v.detach().clone() for k, v in (ema_state or model.state_dict()).items()}
+    ema_model = HyperpriorModel(cfg)
     print(f"resume: {src or 'fresh'} at step {step}; schedule {sched}", flush=True)
 
     data = CropCache()
@@ -189,6 +220,7 @@ def main(argv=None) -> int:
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), sched["grad_clip"])
         opt.step()
+        ema_update(ema, model, sched["ema"])
         step += 1
         acc["loss"] += loss.item()
         acc["bpp"] += bpp.mean().item()
@@ -207,18 +239,20 @@ def main(argv=None) -> int:
             acc = {"loss": 0.0, "bpp": 0.0, "mse": 0.0, "n": 0}
             t_step = time.time()
         if time.time() - last_ckpt > args.ckpt_minutes * 60:
-            for qv, vb, vp in evaluate_val(model, val, [0, L // 2, L - 1]):
-                log.writerow([step, round(time.time() - t_start, 1), "val", "", "",
-                              f"{vb:.4f}", f"{vp:.3f}", qv, 256, 8])
+            ema_model.load_state_dict(ema)
+            for kind, m in (("val", model), ("val-ema", ema_model)):
+                for qv, vb, vp in evaluate_val(m, val, [0, L // 2, L - 1]):
+                    log.writerow([step, round(time.time() - t_start, 1), kind, "", "",
+                                  f"{vb:.4f}", f"{vp:.3f}", qv, 256, 8])
             logf.flush()
             rngs = rng_state(np_rng)
-            save_full(model, opt, step, sched, rngs, cfg, restart_step)
-            save_committed(model, step, sched, rngs, cfg)
+            save_full(model, ema, opt, step, sched, rngs, cfg, restart_step)
+            save_committed(model, ema, step, sched, rngs, cfg)
             last_ckpt = time.time()
             print(f"checkpoint at step {step}", flush=True)
     rngs = rng_state(np_rng)
-    save_full(model, opt, step, sched, rngs, cfg, restart_step)
-    save_committed(model, step, sched, rngs, cfg)
+    save_full(model, ema, opt, step, sched, rngs, cfg, restart_step)
+    save_committed(model, ema, step, sched, rngs, cfg)
     logf.close()
     print(f"stopped at step {step} after {(time.time() - t_start) / 60:.1f} min; "
           f"saved {COMMITTED}", flush=True)
