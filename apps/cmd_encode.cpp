@@ -1,7 +1,12 @@
 // `fxic encode`: image file → .fxic bitstream.
 #include <chrono>
 #include <cstdio>
+#include <new>
 #include <string>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "apps/cli.h"
 #include "apps/image_io.h"
@@ -53,13 +58,44 @@ int EncodeMain(int argc, char** argv) {
   if (!band_rows.ok()) return UsageError(band_rows.status().message(), "encode");
   SetThreads(threads.value());
 
-  auto model = LoadModelArg(args.Get("-m"));
+  // Loading the model and reading the image are independent: with two or
+  // more threads they run side by side. Errors are reported in the order of
+  // the serial code (model, then quality, then image).
+  ReadOptions ro;
+  ro.drop_alpha = args.Has("--drop-alpha");
+  StatusOr<Model> model = Status::Error("model not loaded");
+  StatusOr<Image> image = Status::Error("image not read");
+  const std::string model_path = args.Get("-m");
+  auto load_model = [&] {
+    try {
+      model = LoadModelArg(model_path);
+    } catch (const std::bad_alloc&) {
+      model = Status::Error("not enough memory to load the model");
+    }
+  };
+  auto read_image = [&] {
+    try {
+      image = ReadImage(in, ro);
+    } catch (const std::bad_alloc&) {
+      image = Status::Error(in + ": not enough memory for this image");
+    }
+  };
+#ifdef _OPENMP
+  const bool overlap = omp_get_max_threads() > 1;
+#pragma omp parallel sections num_threads(2) if (overlap)
+  {
+#pragma omp section
+    load_model();
+#pragma omp section
+    read_image();
+  }
+#else
+  load_model();
+  read_image();
+#endif
   if (!model.ok()) return Fail(model.status().message());
   auto q8 = QualityToQ8(model.value(), q.value());
   if (!q8.ok()) return UsageError(q8.status().message(), "encode");
-  ReadOptions ro;
-  ro.drop_alpha = args.Has("--drop-alpha");
-  auto image = ReadImage(in, ro);
   if (!image.ok()) return Fail(image.status().message());
 
   const auto t0 = std::chrono::steady_clock::now();

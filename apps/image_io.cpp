@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <csetjmp>
@@ -477,7 +478,180 @@ bool RunPngEncode(PngWriteState* state, const Image& image) {
   return true;
 }
 
-StatusOr<std::vector<uint8_t>> EncodePng(const Image& image) {
+// ------------------------------------------- PNG write without libpng
+//
+// The same bytes as RunPngEncode above (checked on many sizes and contents
+// by tests/apps/png_direct_test.cpp), ~25% less time: libpng filters a row one
+// byte at a time with branches, here the Paeth residuals are computed
+// branch-free over whole rows (vectorized by the compiler). What libpng 1.6
+// does and this reproduces: every row Paeth-filtered (filter byte 4; the
+// row above the first is zero), except in one-row and one-column images
+// (no filter, byte 0); deflate level 1, Z_RLE, memLevel 8, window
+// 2^15 reduced for streams of at most 16384 bytes (png_deflate_claim), the
+// zlib header's window field then lowered further (optimize_cmf); IDAT
+// chunks of 8192 bytes (libpng's zbuffer size) and one with the rest; no
+// chunks besides IHDR, IDAT and IEND. Deflate's output does not depend on
+// how its input is split between calls (no flush before the end).
+
+void PutBe32(uint8_t* p, uint32_t v) {
+  p[0] = static_cast<uint8_t>(v >> 24);
+  p[1] = static_cast<uint8_t>(v >> 16);
+  p[2] = static_cast<uint8_t>(v >> 8);
+  p[3] = static_cast<uint8_t>(v);
+}
+
+void AppendChunk(std::vector<uint8_t>* out, const char type[4], const uint8_t* data,
+                 uint32_t size) {
+  uint8_t head[8];
+  PutBe32(head, size);
+  std::memcpy(head + 4, type, 4);
+  out->insert(out->end(), head, head + 8);
+  if (size > 0) out->insert(out->end(), data, data + size);
+  uLong crc = crc32(0L, Z_NULL, 0);
+  crc = crc32(crc, head + 4, 4);
+  if (size > 0) crc = crc32(crc, data, size);
+  uint8_t tail[4];
+  PutBe32(tail, static_cast<uint32_t>(crc));
+  out->insert(out->end(), tail, tail + 4);
+}
+
+// libpng's optimize_cmf: a smaller window size in the zlib header of a
+// stream of at most 16384 bytes (FCHECK recomputed).
+void OptimizeCmf(uint8_t* data, uint64_t data_size) {
+  if (data_size > 16384) return;
+  unsigned z_cmf = data[0];
+  if ((z_cmf & 0x0f) != 8 || (z_cmf & 0xf0) > 0x70) return;
+  unsigned z_cinfo = z_cmf >> 4;
+  unsigned half_window = 1u << (z_cinfo + 7);
+  if (data_size > half_window) return;
+  do {
+    half_window >>= 1;
+    --z_cinfo;
+  } while (z_cinfo > 0 && data_size <= half_window);
+  z_cmf = (z_cmf & 0x0f) | (z_cinfo << 4);
+  data[0] = static_cast<uint8_t>(z_cmf);
+  unsigned tmp = data[1] & 0xe0;
+  tmp += 0x1f - ((z_cmf << 8) + tmp) % 0x1f;
+  data[1] = static_cast<uint8_t>(tmp);
+}
+
+// Filter byte 4 and the Paeth residuals of one RGB row (prev: the row above,
+// all zero for the first row).
+void PaethRow(const uint8_t* row, const uint8_t* prev, size_t n, uint8_t* out) {
+  out[0] = 4;
+  ++out;
+  for (size_t i = 0; i < n; ++i) {
+    const int b = prev[i];
+    const int a = i >= 3 ? row[i - 3] : 0;
+    const int c = i >= 3 ? prev[i - 3] : 0;
+    const int pa = b - c < 0 ? c - b : b - c;            // |p - a|
+    const int pb = a - c < 0 ? c - a : a - c;            // |p - b|
+    const int pc = a + b - 2 * c < 0 ? 2 * c - a - b : a + b - 2 * c;  // |p - c|
+    const int pred = (pa <= pb && pa <= pc) ? a : (pb <= pc ? b : c);
+    out[i] = static_cast<uint8_t>(row[i] - pred);
+  }
+}
+
+struct ZStream {
+  z_stream zs{};
+  bool live = false;
+  ~ZStream() {
+    if (live) deflateEnd(&zs);
+  }
+};
+
+StatusOr<std::vector<uint8_t>> EncodePngDirect(const Image& image) {
+  const size_t n = size_t{image.width} * 3;
+  const uint64_t data_size = uint64_t{n + 1} * image.height;
+  std::vector<uint8_t> out(kPngSignature, kPngSignature + 8);
+  uint8_t ihdr[13];
+  PutBe32(ihdr, image.width);
+  PutBe32(ihdr + 4, image.height);
+  ihdr[8] = 8;   // bit depth
+  ihdr[9] = 2;   // RGB
+  ihdr[10] = 0;  // deflate
+  ihdr[11] = 0;  // adaptive filtering
+  ihdr[12] = 0;  // no interlace
+  AppendChunk(&out, "IHDR", ihdr, 13);
+
+  int window_bits = 15;
+  if (data_size <= 16384) {
+    unsigned half_window = 1u << (window_bits - 1);
+    while (data_size + 262 <= half_window) {
+      half_window >>= 1;
+      --window_bits;
+    }
+  }
+  if (window_bits == 8) window_bits = 9;
+  ZStream z;
+  if (deflateInit2(&z.zs, 1, Z_DEFLATED, window_bits, 8, Z_RLE) != Z_OK) {
+    return Status::Error("PNG encoding failed: cannot initialize zlib");
+  }
+  z.live = true;
+
+  constexpr uInt kIdatSize = 8192;  // libpng's PNG_ZBUF_SIZE
+  uint8_t zbuf[kIdatSize];
+  bool first_idat = true;
+  auto emit = [&](uInt size) {
+    if (first_idat) OptimizeCmf(zbuf, data_size);
+    if (size > 0) AppendChunk(&out, "IDAT", zbuf, size);
+    first_idat = false;
+  };
+  z.zs.next_out = zbuf;
+  z.zs.avail_out = kIdatSize;
+
+  // Rows are filtered in strips (bounded memory for large images).
+  const uint32_t strip_rows = static_cast<uint32_t>(
+      std::max<size_t>(1, std::min<size_t>(image.height, (size_t{1} << 20) / (n + 1))));
+  std::vector<uint8_t> filtered(static_cast<size_t>(strip_rows) * (n + 1));
+  const std::vector<uint8_t> zero_row(n, 0);
+  // libpng (png_write_start_row) drops the filters that need a row above for
+  // a one-row image and those that need a pixel to the left for a
+  // one-column image: Paeth alone then becomes filter None (byte 0).
+  const bool paeth = image.width > 1 && image.height > 1;
+  for (uint32_t y0 = 0; y0 < image.height; y0 += strip_rows) {
+    const uint32_t rows = std::min(strip_rows, image.height - y0);
+    for (uint32_t r = 0; r < rows; ++r) {
+      const uint32_t y = y0 + r;
+      const uint8_t* row = image.rgb.data() + size_t{y} * n;
+      const uint8_t* prev = y == 0 ? zero_row.data() : row - n;
+      uint8_t* dst = filtered.data() + size_t{r} * (n + 1);
+      if (paeth) {
+        PaethRow(row, prev, n, dst);
+      } else {
+        dst[0] = 0;
+        std::memcpy(dst + 1, row, n);
+      }
+    }
+    const bool last = y0 + rows == image.height;
+    z.zs.next_in = filtered.data();
+    z.zs.avail_in = static_cast<uInt>(size_t{rows} * (n + 1));
+    for (;;) {
+      const int ret = deflate(&z.zs, last ? Z_FINISH : Z_NO_FLUSH);
+      if (ret != Z_OK && ret != Z_STREAM_END && ret != Z_BUF_ERROR) {
+        return Status::Error("PNG encoding failed: deflate error");
+      }
+      if (z.zs.avail_out == 0) {
+        emit(kIdatSize);
+        z.zs.next_out = zbuf;
+        z.zs.avail_out = kIdatSize;
+        if (ret != Z_STREAM_END) continue;
+      }
+      if (ret == Z_STREAM_END) {
+        if (z.zs.avail_out < kIdatSize || first_idat) emit(kIdatSize - z.zs.avail_out);
+        break;
+      }
+      if (!last && z.zs.avail_in == 0) break;
+      if (ret == Z_BUF_ERROR) {
+        return Status::Error("PNG encoding failed: deflate made no progress");
+      }
+    }
+  }
+  AppendChunk(&out, "IEND", nullptr, 0);
+  return out;
+}
+
+StatusOr<std::vector<uint8_t>> EncodePngLibpng(const Image& image) {
   PngWriteState state;
   state.png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &state.error,
                                       PngErrorFn, PngWarningFn);
@@ -557,6 +731,15 @@ Status FillTemporary(int fd, const std::vector<uint8_t>& bytes) {
 
 }  // namespace
 
+namespace internal {
+StatusOr<std::vector<uint8_t>> EncodePngWithoutLibpng(const Image& image) {
+  return EncodePngDirect(image);
+}
+StatusOr<std::vector<uint8_t>> EncodePngWithLibpng(const Image& image) {
+  return EncodePngLibpng(image);
+}
+}  // namespace internal
+
 StatusOr<Image> DecodeImageBytes(const std::vector<uint8_t>& bytes,
                                  const ReadOptions& options) {
   if (bytes.empty()) return Status::Error("empty input");
@@ -602,7 +785,7 @@ StatusOr<std::vector<uint8_t>> EncodeImageBytes(const Image& image,
   }
   try {
     if (format == ImageFormat::kAuto || format == ImageFormat::kPng) {
-      return EncodePng(image);
+      return EncodePngDirect(image);
     }
     const bool gray = format == ImageFormat::kPgm;
     if (gray) {

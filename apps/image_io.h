@@ -54,9 +54,10 @@ StatusOr<Image> DecodeImageBytes(const std::vector<uint8_t>& bytes,
 StatusOr<Image> ReadImage(const std::string& path_or_dash,
                           const ReadOptions& options);
 
-// Encodes an image. kPng: 8-bit RGB, non-interlaced, zlib default level, no
-// gAMA/sRGB/tIME chunks, so the bytes depend only on the pixels (and on the
-// libpng/zlib versions). kPpm: binary P6, maxval 255. kPgm: binary P5, only if
+// Encodes an image. kPng: 8-bit RGB, non-interlaced, Paeth filter on every
+// row, zlib level 1 with Z_RLE, no gAMA/sRGB/tIME chunks, so the bytes depend
+// only on the pixels (and on the zlib version); the bytes libpng 1.6 writes
+// with these settings, without calling libpng (docs/speed.md). kPpm: binary P6, maxval 255. kPgm: binary P5, only if
 // R == G == B for every pixel, else an error. kAuto means kPng. An image whose
 // rgb size is not width * height * 3, or with a zero dimension, is an error.
 StatusOr<std::vector<uint8_t>> EncodeImageBytes(const Image& image,
@@ -83,6 +84,14 @@ StatusOr<std::vector<uint8_t>> ReadFileBytes(const std::string& path_or_dash);
 // The new file gets mode 0666 & ~umask, as a plain fopen would give it.
 Status WriteFileAtomic(const std::string& path,
                        const std::vector<uint8_t>& bytes, bool overwrite);
+
+namespace internal {
+// The PNG encoder of EncodeImageBytes(kPng), and the libpng one whose bytes
+// it reproduces (kept for tests/apps/png_direct_test.cpp). Preconditions as
+// EncodeImageBytes (non-empty image, rgb of width * height * 3 bytes).
+StatusOr<std::vector<uint8_t>> EncodePngWithoutLibpng(const Image& image);
+StatusOr<std::vector<uint8_t>> EncodePngWithLibpng(const Image& image);
+}  // namespace internal
 
 }  // namespace fxic
 

@@ -4,6 +4,7 @@
 #include <new>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "codec/bitstream.h"
 #include "codec/codec.h"
@@ -28,6 +29,10 @@ Status SectionError(const char* what) {
 // of the image come from x's pixel (y − oy, x − ox), rounded to 8 bits.
 void WritePixels(const Tensor16& x, int oy, int ox, uint32_t y0, uint32_t y1, uint32_t x0,
                  uint32_t x1, int pixel_frac_bits, Image* img) {
+  // Rows are independent (a memory-bound pass; split for two threads).
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) if (uint64_t{y1 - y0} * (x1 - x0) >= (uint64_t{1} << 17))
+#endif
   for (uint32_t yy = y0; yy < y1; ++yy) {
     const int16_t* src = x.pixel(static_cast<int>(yy) - oy, static_cast<int>(x0) - ox);
     uint8_t* dst = &img->rgb[(size_t{yy} * img->width + x0) * 3];
@@ -128,7 +133,11 @@ static StatusOr<Image> DecodeImpl(const uint8_t* data, size_t size, const Model&
     symbols->y.assign(y_g.data.size(), 0);
     symbols->y_index = hyper.scale_index;
   }
-  for (int b = 0; b < g.n_bands; ++b) {
+  // Bands are independent sections (each its own range decoder and latent
+  // rows), so they are decoded in parallel; the first failing band in order
+  // gives the error, as a serial loop would.
+  std::vector<Status> band_status(g.n_bands);
+  auto decode_band = [&](int b) -> Status {
     entropy::RangeDecoder dec(bs.bands[b], h.band_bytes[b]);
     const int row_end = std::min(g.y_height, (b + 1) * int{h.band_rows});
     for (size_t i = row_elems * b * h.band_rows; i < row_elems * row_end; ++i) {
@@ -139,7 +148,21 @@ static StatusOr<Image> DecodeImpl(const uint8_t* data, size_t size, const Model&
       if (symbols) symbols->y[i] = s;
     }
     if (dec.bytes_read_past_end() > kMaxReadPastEnd) return SectionError("y");
+    return Status::Ok();
+  };
+  const bool parallel_bands = g.n_bands > 1 && y_g.data.size() >= (size_t{1} << 16);
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1) if (parallel_bands)
+#endif
+  for (int b = 0; b < g.n_bands; ++b) {
+    try {
+      band_status[b] = decode_band(b);
+    } catch (const std::bad_alloc&) {  // must not leave the parallel region
+      band_status[b] = Status::Error("not enough memory for this image");
+    }
   }
+  (void)parallel_bands;
+  for (const Status& st : band_status) FXIC_RETURN_IF_ERROR(st);
 
   // The hyperprior's outputs are not needed any more: free them before g_s.
   hyper = HyperOutput();

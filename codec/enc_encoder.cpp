@@ -20,6 +20,10 @@ namespace {
 // the model's multiple by repeating its last column and row, as int16.
 void FillTileInput(const Image& image, int x0, int y0, int w, int h, Tensor16* t) {
   t->Reshape(h, w, 3);
+  // Rows are independent (a memory-bound copy; split for two threads).
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) if (int64_t{w} * h >= (int64_t{1} << 17))
+#endif
   for (int y = 0; y < h; ++y) {
     const uint32_t sy = std::min<uint32_t>(static_cast<uint32_t>(y0 + y), image.height - 1);
     const uint8_t* row = &image.rgb[static_cast<size_t>(sy) * image.width * 3];
@@ -155,17 +159,33 @@ static StatusOr<std::vector<uint8_t>> EncodeImpl(const Image& image, const Model
     symbols->y.assign(y_g.data.size(), 0);
     symbols->y_index = hyper.scale_index;
   }
+  // Bands are independent sections (each its own range coder), so they are
+  // coded in parallel: the bytes of each band do not depend on the split.
+  const bool parallel_bands = g.n_bands > 1 && y_g.data.size() >= (size_t{1} << 16);
+  bool out_of_memory = false;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1) if (parallel_bands)
+#endif
   for (int b = 0; b < g.n_bands; ++b) {
-    entropy::RangeEncoder enc;
-    const int row_end = std::min(g.y_height, (b + 1) * options.band_rows);
-    for (size_t i = row_elems * b * options.band_rows; i < row_elems * row_end; ++i) {
-      const int32_t s = static_cast<int32_t>(RoundingShiftRight(
-          int64_t{y_g.data[i]} - hyper.mean.data[i], model.latent_frac_bits));
-      entropy::EncodeIndexed(enc, model.y_tables, hyper.scale_index[i], s);
-      if (symbols) symbols->y[i] = s;
+    try {
+      entropy::RangeEncoder enc;
+      const int row_end = std::min(g.y_height, (b + 1) * options.band_rows);
+      for (size_t i = row_elems * b * options.band_rows; i < row_elems * row_end; ++i) {
+        const int32_t s = static_cast<int32_t>(RoundingShiftRight(
+            int64_t{y_g.data[i]} - hyper.mean.data[i], model.latent_frac_bits));
+        entropy::EncodeIndexed(enc, model.y_tables, hyper.scale_index[i], s);
+        if (symbols) symbols->y[i] = s;
+      }
+      bands[b] = enc.Finish();
+    } catch (const std::bad_alloc&) {  // must not leave the parallel region
+#ifdef _OPENMP
+#pragma omp atomic write
+#endif
+      out_of_memory = true;
     }
-    bands[b] = enc.Finish();
   }
+  (void)parallel_bands;
+  if (out_of_memory) return Status::Error("not enough memory for this image");
 
   BitstreamHeader h;
   h.quality_q8 = static_cast<uint16_t>(options.quality_q8);

@@ -41,6 +41,10 @@ Status HyperSynthesis(const Model& model, const Tensor16& z_symbols,
 // idx = #{ j : sigma >= thresholds[j] }.
 uint16_t ScaleIndex(const std::vector<int32_t>& thresholds, int32_t sigma);
 
+// ScaleIndex of every int16 sigma: table[sigma + 32768], 2^16 entries
+// (thresholds increasing, as the model loader checks).
+void ScaleIndexTable(const std::vector<int32_t>& thresholds, uint16_t* table);
+
 // Gain (inverse = false) or inverse gain multipliers for quality qf (Q8).
 Status GainsForQuality(const Model& model, int quality_q8, bool inverse,
                        std::vector<int32_t>* out);

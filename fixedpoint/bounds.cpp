@@ -54,13 +54,28 @@ Status CheckConvBounds(const ConvParams& p, int in_lo, int in_hi) {
   const size_t filter = static_cast<size_t>(p.kernel) * p.kernel * p.cin;
   for (int o = 0; o < p.cout; ++o) {
     const int8_t* w = p.w + static_cast<size_t>(o) * filter;
+    // Sum of |w| and the smallest weight, without an early exit so that the
+    // loop vectorizes (this runs over every weight at every model load):
+    // int32 partial sums over chunks short enough never to overflow.
     int64_t sum_abs = 0;
-    for (size_t i = 0; i < filter; ++i) {
-      if (w[i] == -128) {
-        return Status::Error(Channel("conv", o) +
-                             "weight -128 outside [-127, 127]");
+    int min_w = 0;
+    constexpr size_t kChunk = size_t{1} << 16;  // 2^16 * 128 < 2^31
+    for (size_t i0 = 0; i0 < filter; i0 += kChunk) {
+      const size_t n = filter - i0 < kChunk ? filter - i0 : kChunk;
+      const int8_t* wc = w + i0;
+      int32_t chunk_sum = 0;
+      int chunk_min = 0;
+      for (size_t i = 0; i < n; ++i) {
+        const int v = wc[i];
+        chunk_sum += v < 0 ? -v : v;
+        chunk_min = v < chunk_min ? v : chunk_min;
       }
-      sum_abs += w[i] < 0 ? -int64_t{w[i]} : int64_t{w[i]};
+      sum_abs += chunk_sum;
+      min_w = chunk_min < min_w ? chunk_min : min_w;
+    }
+    if (min_w == -128) {
+      return Status::Error(Channel("conv", o) +
+                           "weight -128 outside [-127, 127]");
     }
     const int64_t bias = p.bias[o];
     const int64_t bound = (bias < 0 ? -bias : bias) + a * sum_abs;

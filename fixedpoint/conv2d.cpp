@@ -15,7 +15,9 @@ int ConvOutputSize(int size, int kernel, int stride) {
   return (size + 2 * (kernel / 2) - kernel) / stride + 1;
 }
 
-Status Conv2d(const Tensor16& input, const ConvParams& p, Tensor16* out) {
+namespace {
+
+Status CheckConvShapes(const Tensor16& input, const ConvParams& p) {
   if (p.kernel != 1 && p.kernel != 3 && p.kernel != 5) {
     return Status::Error("conv2d: kernel " + std::to_string(p.kernel) +
                          " not in {1, 3, 5}");
@@ -31,11 +33,37 @@ Status Conv2d(const Tensor16& input, const ConvParams& p, Tensor16* out) {
   if (input.height < 1 || input.width < 1) {
     return Status::Error("conv2d: empty input");
   }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status Conv2d(const Tensor16& input, const ConvParams& p, Tensor16* out) {
+  FXIC_RETURN_IF_ERROR(CheckConvShapes(input, p));
   if (out == &input) return Status::Error("conv2d: output aliases input");
   out->Reshape(ConvOutputSize(input.height, p.kernel, p.stride),
                ConvOutputSize(input.width, p.kernel, p.stride), p.cout);
   ActiveKernels().conv2d(input.data.data(), input.height, input.width, p,
                          out->data.data());
+  return Status::Ok();
+}
+
+Status Conv2dDepthToSpace(const Tensor16& input, const ConvParams& p,
+                          Tensor16* out, bool* fused) {
+  *fused = false;
+  FXIC_RETURN_IF_ERROR(CheckConvShapes(input, p));
+  if (out == &input) return Status::Error("conv2d: output aliases input");
+  if (p.cout % 4 != 0) {
+    return Status::Error("depth_to_space: " + std::to_string(p.cout) +
+                         " channels is not a positive multiple of 4");
+  }
+  const KernelTable& t = ActiveKernels();
+  if (t.conv2d_d2s == nullptr) return Status::Ok();
+  const int ho = ConvOutputSize(input.height, p.kernel, p.stride);
+  const int wo = ConvOutputSize(input.width, p.kernel, p.stride);
+  out->Reshape(2 * ho, 2 * wo, p.cout / 4);
+  *fused = t.conv2d_d2s(input.data.data(), input.height, input.width, p,
+                        out->data.data());
   return Status::Ok();
 }
 

@@ -40,6 +40,14 @@ int ConvOutputSize(int size, int kernel, int stride);
 // never depends on the thread count.
 Status Conv2d(const Tensor16& input, const ConvParams& params, Tensor16* out);
 
+// Conv2d followed by DepthToSpace (depth_to_space.h) in one pass, when the
+// active kernel path fuses this shape: then *fused is true and `out` holds
+// exactly the bytes of Conv2d then DepthToSpace (2Ho x 2Wo x cout / 4).
+// Otherwise *fused is false and `out`'s shape and contents are unspecified:
+// the caller runs the two steps. Errors as Conv2d, and if cout is not a multiple of 4.
+Status Conv2dDepthToSpace(const Tensor16& input, const ConvParams& params,
+                          Tensor16* out, bool* fused);
+
 }  // namespace fxic
 
 #endif  // FXIC_FIXEDPOINT_CONV2D_H_

@@ -18,6 +18,7 @@ namespace avx2 {
 namespace {
 
 constexpr char kPackTag[] = "avx2";
+constexpr char kPackTagD2s[] = "avx2+d2s";
 
 struct alignas(32) Requant {
   int64_t mult_even[4], mult_odd[4];

@@ -21,6 +21,7 @@ namespace avx512 {
 
 namespace {
 constexpr char kPackTag[] = "avx512";
+constexpr char kPackTagD2s[] = "avx512+d2s";
 }  // namespace
 
 #define FXIC_AVX512_VNNI 0

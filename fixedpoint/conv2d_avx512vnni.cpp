@@ -21,6 +21,7 @@ namespace avx512vnni {
 
 namespace {
 constexpr char kPackTag[] = "avx512vnni";
+constexpr char kPackTagD2s[] = "avx512vnni+d2s";
 }  // namespace
 
 #define FXIC_AVX512_VNNI 1

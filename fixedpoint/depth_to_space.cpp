@@ -1,6 +1,7 @@
 // Depth-to-space, block 2 (PyTorch pixel_shuffle channel order).
 #include "fixedpoint/depth_to_space.h"
 
+#include <cstdint>
 #include <string>
 
 namespace fxic {
@@ -13,6 +14,10 @@ Status DepthToSpace(const Tensor16& in, Tensor16* out) {
   if (out == &in) return Status::Error("depth_to_space: output aliases input");
   const int c_out = in.channels / 4;
   out->Reshape(2 * in.height, 2 * in.width, c_out);
+  // Input rows are independent (a memory-bound copy; split for two threads).
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) if (static_cast<int64_t>(in.data.size()) >= (int64_t{1} << 18))
+#endif
   for (int y = 0; y < in.height; ++y) {
     for (int x = 0; x < in.width; ++x) {
       const int16_t* src = in.pixel(y, x);

@@ -12,11 +12,14 @@ namespace {
 
 // Slowest first; the best available path is the last one the CPU runs.
 const KernelTable kTables[] = {
-    {"scalar", scalar::Conv2dImpl, scalar::NormalizeImpl},
+    {"scalar", scalar::Conv2dImpl, scalar::NormalizeImpl, nullptr},
 #if defined(FXIC_X86_KERNELS)
-    {"avx2", avx2::Conv2dImpl, avx2::NormalizeImpl},
-    {"avx512", avx512::Conv2dImpl, avx512::NormalizeImpl},
-    {"avx512vnni", avx512vnni::Conv2dImpl, avx512vnni::NormalizeImpl},
+    {"avx2", avx2::Conv2dImpl, avx2::NormalizeImpl,
+     avx2::Conv2dDepthToSpaceImpl},
+    {"avx512", avx512::Conv2dImpl, avx512::NormalizeImpl,
+     avx512::Conv2dDepthToSpaceImpl},
+    {"avx512vnni", avx512vnni::Conv2dImpl, avx512vnni::NormalizeImpl,
+     avx512vnni::Conv2dDepthToSpaceImpl},
 #endif
 };
 

@@ -35,12 +35,21 @@ using NormalizeKernel = void (*)(const int16_t* in, int64_t pixels,
                                  const NormParams& p, bool inverse,
                                  int16_t* out);
 
+// Convolution followed by depth-to-space (block 2) in one pass: `out` is
+// 2Ho x 2Wo x (p.cout / 4), exactly the bytes of conv2d then DepthToSpace.
+// Returns false, writing nothing, for shapes the path does not fuse (the
+// caller then runs the two steps).
+using Conv2dDepthToSpaceKernel = bool (*)(const int16_t* in, int height,
+                                          int width, const ConvParams& p,
+                                          int16_t* out);
+
 // One instruction set's kernels. Entries a path does not accelerate point to
 // the scalar reference.
 struct KernelTable {
   const char* isa;  // "scalar", "avx2", "avx512", "avx512vnni"
   Conv2dKernel conv2d;
   NormalizeKernel normalize;
+  Conv2dDepthToSpaceKernel conv2d_d2s;  // null: not fused on this path
 };
 
 // The table in use (never null). Thread-safe; SetIsa() switches it

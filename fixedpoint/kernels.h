@@ -34,18 +34,24 @@ void NormalizeImpl(const int16_t* in, int64_t pixels, const NormParams& p,
 namespace avx2 {
 void Conv2dImpl(const int16_t* in, int height, int width, const ConvParams& p,
                 int16_t* out);
+bool Conv2dDepthToSpaceImpl(const int16_t* in, int height, int width,
+                            const ConvParams& p, int16_t* out);
 void NormalizeImpl(const int16_t* in, int64_t pixels, const NormParams& p,
                    bool inverse, int16_t* out);
 }  // namespace avx2
 namespace avx512 {
 void Conv2dImpl(const int16_t* in, int height, int width, const ConvParams& p,
                 int16_t* out);
+bool Conv2dDepthToSpaceImpl(const int16_t* in, int height, int width,
+                            const ConvParams& p, int16_t* out);
 void NormalizeImpl(const int16_t* in, int64_t pixels, const NormParams& p,
                    bool inverse, int16_t* out);
 }  // namespace avx512
 namespace avx512vnni {
 void Conv2dImpl(const int16_t* in, int height, int width, const ConvParams& p,
                 int16_t* out);
+bool Conv2dDepthToSpaceImpl(const int16_t* in, int height, int width,
+                            const ConvParams& p, int16_t* out);
 void NormalizeImpl(const int16_t* in, int64_t pixels, const NormParams& p,
                    bool inverse, int16_t* out);
 }  // namespace avx512vnni

@@ -17,6 +17,7 @@
 
 #include "fixedpoint/bounds.h"
 #include "fixedpoint/conv2d.h"
+#include "fixedpoint/depth_to_space.h"
 #include "fixedpoint/normalization.h"
 #include "tests/fixedpoint/fixedpoint_test_util.h"
 
@@ -390,6 +391,130 @@ TEST_CASE("Conv2d through SetIsa gives the same tensor on every path",
     CHECK(out.data == ref.data);
   }
   REQUIRE(SetIsa(before).ok());
+}
+
+// The fused convolution + depth-to-space must give the bytes of the scalar
+// convolution followed by DepthToSpace, with canaries around the output.
+void ExpectSameConvD2s(const KernelTable& path, const ConvCase& c,
+                       uint64_t seed, bool expect_fused) {
+  INFO("isa=" << path.isa << " seed=" << seed << " " << c.Describe()
+              << " (conv + depth-to-space)");
+  REQUIRE(path.conv2d_d2s != nullptr);
+  const KernelTable* scalar = KernelsFor("scalar");
+  REQUIRE(scalar != nullptr);
+  const Guarded conv = RunConv(scalar->conv2d, c);
+  REQUIRE(conv.CanariesIntact());
+  Tensor16 conv_t(ConvOutputSize(c.h, c.k, c.s), ConvOutputSize(c.w, c.k, c.s),
+                  c.cout);
+  std::memcpy(conv_t.data.data(), conv.buf.data() + kGuard,
+              conv.size() * sizeof(int16_t));
+  Tensor16 ref;
+  REQUIRE(DepthToSpace(conv_t, &ref).ok());
+  Guarded got(ref.data.size());
+  const bool fused =
+      path.conv2d_d2s(c.input.data(), c.h, c.w, c.Params(), got.data());
+  CHECK(fused == expect_fused);
+  CHECK(got.CanariesIntact());
+  if (!fused) {
+    // Nothing written.
+    CHECK(std::all_of(got.buf.begin(), got.buf.end(),
+                      [](int16_t v) { return v == kCanary; }));
+    return;
+  }
+  const bool same = std::memcmp(ref.data.data(), got.data(),
+                                ref.data.size() * sizeof(int16_t)) == 0;
+  if (!same) {
+    for (size_t i = 0; i < ref.data.size(); ++i) {
+      if (ref.data[i] != got.data()[i]) {
+        const size_t px = i / ref.channels;
+        FAIL_CHECK("first mismatch at y=" << px / ref.width << " x="
+                   << px % ref.width << " c=" << i % ref.channels
+                   << ": scalar " << ref.data[i] << ", " << path.isa << " "
+                   << got.data()[i]);
+        break;
+      }
+    }
+  }
+  CHECK(same);
+}
+
+TEST_CASE("SIMD convolution fused with depth-to-space equals the scalar "
+          "convolution then DepthToSpace", "[dispatch][conv2d][d2s]") {
+  const std::vector<const KernelTable*> paths = SimdPaths();
+  if (paths.empty()) return;
+  const uint64_t base = BaseSeed() ^ 0xd25d25ULL;
+  uint64_t n = 0;
+  // cout / 4 a multiple of 16 (fused on every path), of 8 only (AVX2 only),
+  // and not a multiple of 8 (never fused); narrow and wide rows (border
+  // patches and in-place reads), every K and S.
+  struct Shape {
+    int k, s, h, w, cin, cout;
+  };
+  const Shape shapes[] = {
+      {3, 1, 3, 2, 128, 768},  {3, 1, 3, 4, 192, 1152}, {3, 1, 3, 5, 192, 512},
+      {3, 1, 9, 7, 128, 512},  {3, 1, 5, 67, 16, 64},   {3, 1, 2, 41, 33, 128},
+      {1, 1, 4, 70, 12, 64},   {5, 1, 3, 40, 7, 64},    {5, 2, 6, 75, 5, 128},
+      {3, 2, 4, 33, 3, 64},    {3, 1, 4, 19, 16, 32},   {3, 1, 4, 37, 17, 96},
+      {3, 1, 7, 9, 8, 12},     {3, 1, 5, 6, 4, 4},      {1, 2, 1, 1, 1, 64},
+  };
+  for (const Shape& sh : shapes) {
+    const uint64_t seed = base + 104729 * (n++);
+    SplitMix64 rng(seed);
+    const Fill fill = n % 4 == 3 ? Fill::kExtreme : Fill::kRandom;
+    const ConvCase c =
+        MakeCase(rng, sh.k, sh.s, sh.h, sh.w, sh.cin, sh.cout, fill);
+    for (const KernelTable* path : paths) {
+      const int lanes = std::string(path->isa) == "avx2" ? 8 : 16;
+      ExpectSameConvD2s(*path, c, seed, (sh.cout / 4) % lanes == 0);
+    }
+  }
+#ifdef _OPENMP
+  // Above the single-thread threshold, with several thread counts.
+  SplitMix64 rng(base + 1);
+  const ConvCase big = MakeCase(rng, 3, 1, 40, 50, 32, 128, Fill::kRandom);
+  const int saved = omp_get_max_threads();
+  for (int threads : {1, 2, 3, 7}) {
+    omp_set_num_threads(threads);
+    INFO("threads=" << threads);
+    for (const KernelTable* path : paths) ExpectSameConvD2s(*path, big, base + 1, true);
+  }
+  omp_set_num_threads(saved);
+#endif
+}
+
+TEST_CASE("Conv2dDepthToSpace through SetIsa gives the bytes of Conv2d then "
+          "DepthToSpace", "[dispatch][conv2d][d2s]") {
+  const uint64_t seed = BaseSeed() + 11;
+  SplitMix64 rng(seed);
+  const ConvCase c = MakeCase(rng, 3, 1, 11, 23, 24, 256, Fill::kRandom);
+  Tensor16 in(c.h, c.w, c.cin);
+  in.data = c.input;
+  const std::string before = CurrentIsa();
+  REQUIRE(SetIsa("scalar").ok());
+  Tensor16 conv, ref;
+  REQUIRE(Conv2d(in, c.Params(), &conv).ok());
+  REQUIRE(DepthToSpace(conv, &ref).ok());
+  for (const std::string& isa : AvailableIsas()) {
+    INFO("isa=" << isa << " seed=" << seed);
+    REQUIRE(SetIsa(isa).ok());
+    Tensor16 out;
+    bool fused = true;
+    REQUIRE(Conv2dDepthToSpace(in, c.Params(), &out, &fused).ok());
+    CHECK(fused == (isa != "scalar"));
+    if (fused) {
+      CHECK(out.height == ref.height);
+      CHECK(out.width == ref.width);
+      CHECK(out.channels == ref.channels);
+      CHECK(out.data == ref.data);
+    }
+  }
+  REQUIRE(SetIsa(before).ok());
+  ConvCase bad = c;
+  bad.cout = 6;
+  bool fused = true;
+  Tensor16 out;
+  CHECK_FALSE(Conv2dDepthToSpace(in, bad.Params(), &out, &fused).ok());
+  CHECK_FALSE(fused);
 }
 
 // ---- GDN / IGDN ----
