@@ -30,15 +30,17 @@ namespace {
 constexpr int kLanes = 8;
 constexpr int kMaxNb = 2;
 constexpr int kPx = 5;
+constexpr int64_t kPrefetchPx = 3 * kPx;  // prefetch distance, pixels
 
 struct alignas(32) NormConst {
   int64_t mult_even[4], mult_odd[4];
-  int64_t shift_even[4], shift_odd[4];
   int32_t beta[8];
+  int32_t shift32[8];  // n
 };
 
 struct Ctx {
   const int16_t* in;
+  int64_t pixels;
   int16_t* out;
   int c;
   int nvec;   // ceil(c / 8)
@@ -119,18 +121,22 @@ void Squares(const Ctx& c, const int16_t* x, int16_t* sq) {
   }
 }
 
-FXIC_NORM_NOINLINE void Finish(const Ctx& c, __m256i norm, const NormConst& q,
-                               const int16_t* x, int16_t* dst, int valid) {
-  // FloorLog2(norm); 1 <= norm <= 2^31 - 1, so signed compares work.
+// The output of 8 channels of one pixel from their normalizers. Inlined into
+// FinishBlock, which keeps the constants in registers across a block.
+FXIC_NORM_INLINE void Finish(const Ctx& c, __m256i norm, const NormConst& q,
+                             const int16_t* x, int16_t* dst, int valid) {
+  // k = FloorLog2(norm) >> 1 = floor(log4(norm)); 1 <= norm <= 2^31 - 1, so
+  // signed compares work. Binary search over k in [0, 15]: v >= 4^8, then
+  // 4^4, 4^2, 4^1 on the remaining v (the last step needs no shift).
   __m256i v = norm;
-  __m256i log = _mm256_setzero_si256();
-  for (int step = 16; step > 0; step >>= 1) {
-    const __m256i ge =
-        _mm256_cmpgt_epi32(v, _mm256_set1_epi32((int32_t{1} << step) - 1));
-    v = _mm256_blendv_epi8(v, _mm256_srl_epi32(v, _mm_cvtsi32_si128(step)), ge);
-    log = _mm256_add_epi32(log, _mm256_and_si256(ge, _mm256_set1_epi32(step)));
+  __m256i k = _mm256_setzero_si256();
+  for (int step = 8; step > 1; step >>= 1) {
+    const __m256i ge = _mm256_cmpgt_epi32(
+        v, _mm256_set1_epi32((int32_t{1} << (2 * step)) - 1));
+    v = _mm256_blendv_epi8(v, _mm256_srli_epi32(v, 2 * step), ge);
+    k = _mm256_add_epi32(k, _mm256_and_si256(ge, _mm256_set1_epi32(step)));
   }
-  const __m256i k = _mm256_srli_epi32(log, 1);
+  k = _mm256_sub_epi32(k, _mm256_cmpgt_epi32(v, _mm256_set1_epi32(3)));
   const __m256i e =
       _mm256_sub_epi32(_mm256_set1_epi32(28), _mm256_add_epi32(k, k));
   // One of the two counts is in [0, 31], the other >= 32 (gives 0).
@@ -141,6 +147,10 @@ FXIC_NORM_NOINLINE void Finish(const Ctx& c, __m256i norm, const NormConst& q,
       _mm256_sub_epi32(_mm256_srli_epi32(mq, 22), _mm256_set1_epi32(64));
   const __m256i r0 = _mm256_i32gather_epi32(c.table, idx, 4);  // Q15
   const __m256i r0sq = _mm256_mullo_epi32(r0, r0);             // < 2^30
+  // The MulShift shift n + k (GDN) or n - k (IGDN), in [0, 62].
+  const __m256i n32 = Load(q.shift32);
+  const __m256i sh32 =
+      c.inverse ? _mm256_sub_epi32(n32, k) : _mm256_add_epi32(n32, k);
   const __m256i x32 = LoadX(x, valid);
   const __m256i lo64 = _mm256_set1_epi64x(c.lo);
   const __m256i hi64 = _mm256_set1_epi64x(c.hi);
@@ -152,8 +162,10 @@ FXIC_NORM_NOINLINE void Finish(const Ctx& c, __m256i norm, const NormConst& q,
       return half == 0 ? a : _mm256_srli_epi64(a, 32);
     };
     const __m256i mq_h = low(mq);
-    const __m256i k_h =
-        _mm256_and_si256(low(k), _mm256_set1_epi64x(0xffffffff));
+    // sh as a 64-bit count (the shifts read all 64 bits): odd lane cleared.
+    const __m256i sh =
+        half == 0 ? _mm256_and_si256(sh32, _mm256_set1_epi64x(0xffffffff))
+                  : _mm256_srli_epi64(sh32, 32);
     const __m256i h = _mm256_srli_epi64(
         _mm256_add_epi64(_mm256_mul_epu32(mq_h, low(r0sq)),
                          _mm256_set1_epi64x(int64_t{1} << 27)),
@@ -164,22 +176,23 @@ FXIC_NORM_NOINLINE void Finish(const Ctx& c, __m256i norm, const NormConst& q,
         _mm256_add_epi64(_mm256_mul_epu32(low(r0), d),
                          _mm256_set1_epi64x(int64_t{1} << 15)),
         16);
-    const __m256i n = Load(half == 0 ? q.shift_even : q.shift_odd);
-    __m256i f, sh;
-    if (c.inverse) {
-      f = _mm256_srli_epi64(
-          _mm256_add_epi64(_mm256_mul_epu32(mq_h, r),
-                           _mm256_set1_epi64x(int64_t{1} << 27)),
-          28);
-      sh = _mm256_sub_epi64(n, k_h);
-    } else {
-      f = r;
-      sh = _mm256_add_epi64(n, k_h);
-    }
-    const __m256i t = SraVar64(
-        _mm256_add_epi64(_mm256_mul_epi32(low(x32), f),
-                         _mm256_set1_epi64x(int64_t{1} << 14)),
-        _mm256_set1_epi64x(15));
+    const __m256i f =
+        c.inverse ? _mm256_srli_epi64(
+                        _mm256_add_epi64(_mm256_mul_epu32(mq_h, r),
+                                         _mm256_set1_epi64x(int64_t{1} << 27)),
+                        28)
+                  : r;
+    // t = RoundingShiftRight(x * f, 15) = floor((x*f + 2^14) / 2^15) with
+    // |x * f| < 2^46: adding 2^47 (a multiple of 2^15) makes the sum
+    // positive, so a logical shift is the floor, and 2^47 / 2^15 = 2^32 is
+    // subtracted after.
+    const __m256i t = _mm256_sub_epi64(
+        _mm256_srli_epi64(
+            _mm256_add_epi64(
+                _mm256_mul_epi32(low(x32), f),
+                _mm256_set1_epi64x((int64_t{1} << 47) + (int64_t{1} << 14))),
+            15),
+        _mm256_set1_epi64x(int64_t{1} << 32));
     const __m256i prod =
         _mm256_mul_epi32(t, Load(half == 0 ? q.mult_even : q.mult_odd));
     // 2^(sh-1), and 0 for sh == 0 (a count of -1 shifts everything out).
@@ -196,6 +209,22 @@ FXIC_NORM_NOINLINE void Finish(const Ctx& c, __m256i norm, const NormConst& q,
     alignas(16) int16_t tmp[8];
     _mm_store_si128(reinterpret_cast<__m128i*>(tmp), packed);
     for (int i = 0; i < valid; ++i) dst[i] = tmp[i];
+  }
+}
+
+// The outputs of a block: norms[nb][px][8] for NB vectors of channels from
+// vec0 and PX pixels from px0. Not inlined: one copy for every block shape.
+FXIC_NORM_NOINLINE void FinishBlock(const Ctx& c, const int32_t* norms,
+                                    int nbs, int pxs, int64_t px0, int vec0) {
+  for (int nb = 0; nb < nbs; ++nb) {
+    const int v = vec0 + nb;
+    const int valid = MinInt(kLanes, c.c - v * kLanes);
+    const NormConst& q = c.nc[v];
+    for (int px = 0; px < pxs; ++px) {
+      const int64_t at = (px0 + px) * c.c + v * kLanes;
+      Finish(c, Load(norms + (nb * pxs + px) * kLanes), q, c.in + at,
+             c.out + at, valid);
+    }
   }
 }
 
@@ -233,18 +262,21 @@ void Block(const Ctx& c, int64_t px0, int vec0, const int16_t* sq,
                          acc[nb.value][px.value]);
     });
   });
-  for (int nb = 0; nb < NB; ++nb) {
-    const int v = vec0 + nb;
-    const int valid = MinInt(kLanes, c.c - v * kLanes);
-    for (int px = 0; px < PX; ++px) {
-      const int64_t at = (px0 + px) * c.c + v * kLanes;
-      Finish(c, Load(norms[nb][px]), c.nc[v], c.in + at, c.out + at, valid);
-    }
-  }
+  FinishBlock(c, &norms[0][0][0], NB, PX, px0, vec0);
 }
 
 template <int PX>
 void Pixels(const Ctx& c, int64_t px0, int16_t* sq, int sq_stride) {
+  // The input a few blocks ahead into L1 (as in the AVX-512 path): only
+  // hints, and only inside the input.
+  const int64_t ahead = px0 + kPrefetchPx;
+  if (ahead + PX <= c.pixels) {
+    const char* pf = reinterpret_cast<const char*>(c.in + ahead * c.c);
+    const int64_t bytes = int64_t{PX} * c.c * 2;
+    for (int64_t b = 0; b < bytes; b += 64) {
+      _mm_prefetch(pf + b, _MM_HINT_T0);
+    }
+  }
   // Every square of the block before any output: in-place safe.
   for (int px = 0; px < PX; ++px) {
     Squares(c, c.in + (px0 + px) * c.c, sq + px * sq_stride);
@@ -298,12 +330,11 @@ void NormalizeImpl(const int16_t* in, int64_t pixels, const NormParams& p,
       nc[v].beta[lane] = real ? p.beta[i] : 1;  // keeps the lookup in range
       const int64_t m = real ? p.mult[i] : 0;
       const int64_t n = real ? p.shift[i] : 15;
+      nc[v].shift32[lane] = static_cast<int32_t>(n);
       if (lane % 2 == 0) {
         nc[v].mult_even[lane / 2] = m;
-        nc[v].shift_even[lane / 2] = n;
       } else {
         nc[v].mult_odd[lane / 2] = m;
-        nc[v].shift_odd[lane / 2] = n;
       }
     }
   }
@@ -312,6 +343,7 @@ void NormalizeImpl(const int16_t* in, int64_t pixels, const NormParams& p,
 
   Ctx c;
   c.in = in;
+  c.pixels = pixels;
   c.out = out;
   c.c = ch;
   c.nvec = nvec;

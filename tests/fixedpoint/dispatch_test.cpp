@@ -52,6 +52,19 @@ struct Guarded {
   }
 };
 
+// An empty tensor whose storage holds n canaries. Reshape does not
+// zero-fill what it adds (Tensor16's allocator), so growing this tensor
+// within that capacity leaves the canaries in place: a kernel that skipped
+// an element of its output would show one.
+Tensor16 StaleTensor(size_t n) {
+  Tensor16 t;
+  t.Reshape(1, 1, static_cast<int>(n));
+  std::fill(t.data.begin(), t.data.end(), kCanary);
+  t.Reshape(0, 0, 0);
+  REQUIRE(t.data.capacity() >= n);
+  return t;
+}
+
 struct ConvCase {
   int k = 1, s = 1, h = 1, w = 1, cin = 1, cout = 1;
   std::vector<int8_t> weights;
@@ -376,7 +389,7 @@ TEST_CASE("Conv2d through SetIsa gives the same tensor on every path",
   SplitMix64 rng(seed);
   const ConvCase c = MakeCase(rng, 5, 2, 13, 7, 5, 17, Fill::kRandom);
   Tensor16 in(c.h, c.w, c.cin);
-  in.data = c.input;
+  in.data.assign(c.input.begin(), c.input.end());
   const std::string before = CurrentIsa();
   REQUIRE(SetIsa("scalar").ok());
   Tensor16 ref;
@@ -384,7 +397,7 @@ TEST_CASE("Conv2d through SetIsa gives the same tensor on every path",
   for (const std::string& isa : AvailableIsas()) {
     INFO("isa=" << isa << " seed=" << seed);
     REQUIRE(SetIsa(isa).ok());
-    Tensor16 out;
+    Tensor16 out = StaleTensor(ref.data.size() + 64);
     REQUIRE(Conv2d(in, c.Params(), &out).ok());
     CHECK(out.height == ref.height);
     CHECK(out.width == ref.width);
@@ -488,7 +501,7 @@ TEST_CASE("Conv2dDepthToSpace through SetIsa gives the bytes of Conv2d then "
   SplitMix64 rng(seed);
   const ConvCase c = MakeCase(rng, 3, 1, 11, 23, 24, 256, Fill::kRandom);
   Tensor16 in(c.h, c.w, c.cin);
-  in.data = c.input;
+  in.data.assign(c.input.begin(), c.input.end());
   const std::string before = CurrentIsa();
   REQUIRE(SetIsa("scalar").ok());
   Tensor16 conv, ref;
@@ -497,7 +510,7 @@ TEST_CASE("Conv2dDepthToSpace through SetIsa gives the bytes of Conv2d then "
   for (const std::string& isa : AvailableIsas()) {
     INFO("isa=" << isa << " seed=" << seed);
     REQUIRE(SetIsa(isa).ok());
-    Tensor16 out;
+    Tensor16 out = StaleTensor(ref.data.size() + 64);
     bool fused = true;
     REQUIRE(Conv2dDepthToSpace(in, c.Params(), &out, &fused).ok());
     CHECK(fused == (isa != "scalar"));
@@ -686,6 +699,93 @@ TEST_CASE("SIMD GDN / IGDN cover the whole normalizer range", "[dispatch][gdn]")
       for (const KernelTable* path : paths) ExpectSameNorm(*path, n, first);
     }
   }
+}
+
+TEST_CASE("SIMD GDN / IGDN cover every rsqrt table bucket at every k",
+          "[dispatch][gdn]") {
+  // gamma 0, so norm = beta: for every k in 0..15 and table index t in
+  // 0..191 the first and last norm whose mantissa falls in bucket t (the
+  // word-permute lookup switches registers at t = 32, 64, 128, ...), with
+  // shifts at both ends of their range (MulShift by 0 included) and
+  // multipliers up to 2^31 - 1.
+  const std::vector<const KernelTable*> paths = SimdPaths();
+  if (paths.empty()) return;
+  SplitMix64 rng(BaseSeed() + 5);
+  std::vector<int32_t> betas;
+  for (int k = 0; k <= 15; ++k) {
+    for (int64_t t = 0; t < 192; ++t) {
+      // norm * 64 / 4^k in [t + 64, t + 65)
+      const int64_t scale = int64_t{1} << (2 * k);
+      const int64_t first = ((t + 64) * scale + 63) / 64;
+      const int64_t last = ((t + 65) * scale + 63) / 64 - 1;
+      for (int64_t v : {first, last}) {
+        if (v >= 1 && v <= kMaxAccumulator && v >= first && v <= last) {
+          betas.push_back(int32_t(v));
+        }
+      }
+    }
+  }
+  for (bool inverse : {false, true}) {
+    const int c = 19;
+    NormCase n = MakeNormCase(rng, inverse, c, 1, false);
+    n.gamma.assign(size_t(c) * c, 0);
+    const int n_lo = inverse ? 15 : 0;
+    const int n_hi = inverse ? 62 : 47;
+    for (size_t first = 0; first < betas.size(); first += c) {
+      for (int i = 0; i < c; ++i) {
+        n.beta[i] = betas[std::min(betas.size() - 1, first + i)];
+        const int kind = int(rng.Uniform(0, 3));
+        n.shift[i] = uint8_t(kind == 0   ? n_lo
+                             : kind == 1 ? n_hi
+                                         : rng.Uniform(n_lo, n_hi));
+        n.mult[i] = int32_t(rng.Uniform(0, 1) ? 0x7fffffff
+                                              : rng.Uniform(1, 0x7fffffff));
+      }
+      n.pixels = 4;
+      n.input.resize(size_t(n.pixels) * c);
+      for (int16_t& v : n.input) {
+        const int kind = int(rng.Uniform(0, 3));
+        v = int16_t(kind == 0 ? 32767 : kind == 1 ? -32767
+                                      : rng.Uniform(-32767, 32767));
+      }
+      for (const KernelTable* path : paths) ExpectSameNorm(*path, n, first);
+    }
+  }
+}
+
+TEST_CASE("Gdn / Igdn / DepthToSpace write every element of a grown output",
+          "[dispatch][gdn][d2s]") {
+  // Outputs grown by Reshape are not zero-filled: every element must be
+  // written by the kernel, on every path.
+  const uint64_t seed = BaseSeed() + 13;
+  SplitMix64 rng(seed);
+  const std::string before = CurrentIsa();
+  for (bool inverse : {false, true}) {
+    const NormCase n = MakeNormCase(rng, inverse, 33, 203, false);
+    Tensor16 in(1, int(n.pixels), n.c);
+    in.data.assign(n.input.begin(), n.input.end());
+    REQUIRE(SetIsa("scalar").ok());
+    Tensor16 ref;
+    REQUIRE((inverse ? Igdn(in, n.Params(), &ref)
+                     : Gdn(in, n.Params(), &ref)).ok());
+    for (const std::string& isa : AvailableIsas()) {
+      INFO("isa=" << isa << " seed=" << seed);
+      REQUIRE(SetIsa(isa).ok());
+      Tensor16 out = StaleTensor(ref.data.size() + 64);
+      REQUIRE((inverse ? Igdn(in, n.Params(), &out)
+                       : Gdn(in, n.Params(), &out)).ok());
+      CHECK(out.data == ref.data);
+    }
+  }
+  REQUIRE(SetIsa(before).ok());
+  Tensor16 in(5, 7, 12);
+  for (int16_t& v : in.data) v = int16_t(rng.Uniform(-32767, 32767));
+  Tensor16 ref;
+  REQUIRE(DepthToSpace(in, &ref).ok());
+  Tensor16 out = StaleTensor(ref.data.size() + 64);
+  REQUIRE(DepthToSpace(in, &out).ok());
+  CHECK(out.data == ref.data);
+  for (int16_t v : ref.data) CHECK(v != kCanary);
 }
 
 TEST_CASE("SIMD GDN gives the same bytes for any thread count",

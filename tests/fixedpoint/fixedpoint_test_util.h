@@ -43,8 +43,8 @@ class Fnv1a64 {
       hash_ *= 0x100000001b3ULL;
     }
   }
-  template <typename T>
-  void AddAll(const std::vector<T>& values) {
+  template <typename T, typename A>
+  void AddAll(const std::vector<T, A>& values) {
     for (const T& v : values) Add(static_cast<int64_t>(v));
   }
   uint64_t value() const { return hash_; }
