@@ -18,6 +18,7 @@ import contextlib
 import hashlib
 import io
 import math
+import os
 import subprocess
 import tempfile
 import unittest
@@ -124,6 +125,9 @@ class DefaultExportUnchangedTest(unittest.TestCase):
             with self.subTest(name):
                 self.assertNotEqual(digest(*export.export_model(m, o, "tiny", "tiny")[:2]), base)
 
+    @unittest.skipUnless(os.environ.get("FXIC_EXPORT_TEST") == "1",
+                         "set FXIC_EXPORT_TEST=1: the compensated export's calibration "
+                         "takes several minutes on one thread")
     def test_committed_default_model(self):
         """The committed checkpoint exports to models/default.fxm byte for byte
         (when the checkpoint at HEAD is the one default.fxm was made from)."""
