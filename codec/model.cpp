@@ -93,6 +93,21 @@ class Parsed {
  public:
   std::map<std::string, KvValue> kv;
   std::map<std::string, TensorRef> tensors;
+  // The bytes are registered prehashed, so they stay valid for the whole run
+  // (the program's read-only data): int8 weights are used in place.
+  bool static_bytes = false;
+
+  // The int8 tensor `name` (exact shape) where it lies in the bytes.
+  Status InPlaceI8(const std::string& name, const std::vector<uint32_t>& shape,
+                   const int8_t** out) const {
+    auto it = tensors.find(name);
+    if (it == tensors.end()) return Status::Error("model: missing tensor '" + name + "'");
+    const TensorRef& t = it->second;
+    if (t.dtype != kI8) return Status::Error("model: tensor '" + name + "' has the wrong type");
+    if (t.dims != shape) return Status::Error("model: tensor '" + name + "' has the wrong shape");
+    *out = reinterpret_cast<const int8_t*>(t.data);
+    return Status::Ok();
+  }
 
   Status Int(const std::string& key, int64_t lo, int64_t hi, int* out) const {
     auto it = kv.find(key);
@@ -197,7 +212,8 @@ Status ParseContainer(const uint8_t* data, size_t size, Parsed* p, ModelId* id) 
       crc32(crc32(0L, Z_NULL, 0), data, static_cast<uInt>(size - 4)));
   if (crc != stored_crc) return Status::Error("model: crc32 mismatch (file is corrupt)");
   std::memcpy(id->data(), idp, 8);
-  if (!IsPrehashed(data, size, *id)) {
+  p->static_bytes = IsPrehashed(data, size, *id);
+  if (!p->static_bytes) {
     const Sha256Digest digest =
         Sha256Of(data + kModelHeaderSize, size - 4 - kModelHeaderSize);
     if (std::memcmp(digest.data(), id->data(), 8) != 0) {
@@ -305,7 +321,11 @@ Status ParseLayer(const Parsed& p, const std::string& prefix, Layer* l) {
     FXIC_RETURN_IF_ERROR(p.Int(prefix + ".cin", 1, 4096, &l->cin));
     FXIC_RETURN_IF_ERROR(p.Int(prefix + ".cout", 1, 4096, &l->cout));
     const uint32_t co = l->cout, k = l->kernel, ci = l->cin;
-    FXIC_RETURN_IF_ERROR(p.Tensor(prefix + ".weight", kI8, {co, k, k, ci}, &l->weight));
+    if (p.static_bytes) {
+      FXIC_RETURN_IF_ERROR(p.InPlaceI8(prefix + ".weight", {co, k, k, ci}, &l->weight_in_place));
+    } else {
+      FXIC_RETURN_IF_ERROR(p.Tensor(prefix + ".weight", kI8, {co, k, k, ci}, &l->weight));
+    }
     FXIC_RETURN_IF_ERROR(p.Tensor(prefix + ".bias", kI32, {co}, &l->bias));
     FXIC_RETURN_IF_ERROR(p.Tensor(prefix + ".mult", kI32, {co}, &l->mult));
     FXIC_RETURN_IF_ERROR(p.Tensor(prefix + ".shift", kU8, {co}, &l->shift));
@@ -353,8 +373,10 @@ Status ParseNetwork(const Parsed& p, const std::string& name, int in_channels,
         // Min and max first, as unsigned bytes (w + 128): a loop without an
         // early exit on uint8 vectorizes to pminub / pmaxub even with SSE2.
         uint8_t u_lo = 128, u_hi = 128;
-        for (int8_t w : l.weight) {
-          const uint8_t u = static_cast<uint8_t>(static_cast<uint8_t>(w) ^ 0x80);
+        const int8_t* weights = l.weights();
+        const size_t count = l.weight_count();
+        for (size_t j = 0; j < count; ++j) {
+          const uint8_t u = static_cast<uint8_t>(static_cast<uint8_t>(weights[j]) ^ 0x80);
           u_lo = std::min(u_lo, u);
           u_hi = std::max(u_hi, u);
         }
@@ -415,7 +437,8 @@ ConvParams ToConvParams(const Layer& l) {
   p.stride = l.stride;
   p.cin = l.cin;
   p.cout = l.cout;
-  p.w = l.weight.data();
+  p.w = l.weights();
+  p.w_static = l.weight_in_place != nullptr;
   p.bias = l.bias.data();
   p.mult = l.mult.data();
   p.shift = l.shift.data();

@@ -26,7 +26,11 @@ struct Layer {
   LayerOp op = LayerOp::kConv;
   // conv
   int kernel = 0, stride = 0, cin = 0, cout = 0;
-  std::vector<int8_t> weight;  // [cout][kernel][kernel][cin]
+  std::vector<int8_t> weight;  // [cout][kernel][kernel][cin], copied from the file
+  // Or, for the embedded model, those weights where they lie in the
+  // program's read-only data (LoadModel of prehashed bytes does not copy
+  // them): then `weight` is empty. Use weights().
+  const int8_t* weight_in_place = nullptr;
   std::vector<int32_t> bias;   // [cout], accumulator scale
   // gdn / igdn
   int channels = 0, sq_shift = 0;
@@ -38,6 +42,11 @@ struct Layer {
   int out_lo = 0, out_hi = 0;
   // Derived by the loader: the range of this layer's input.
   int in_lo = 0, in_hi = 0;
+
+  const int8_t* weights() const { return weight_in_place ? weight_in_place : weight.data(); }
+  size_t weight_count() const {
+    return static_cast<size_t>(cout) * kernel * kernel * cin;
+  }
 };
 
 struct Network {
@@ -80,8 +89,10 @@ StatusOr<Model> LoadModel(const uint8_t* data, size_t size);
 // computed from its contents when the program was built. LoadModel() of
 // exactly these bytes (same address and size) whose header carries `id` then
 // takes the id as proven instead of hashing the contents again (SHA-256 of
-// 8.8 MB, the largest cost of loading it); the crc32 and every other check
-// still run. Any other buffer, or a header with another id, is hashed as
+// 8.8 MB, the largest cost of loading it), and uses the convolution weights
+// in place (Layer::weight_in_place) instead of copying them, so the bytes
+// must stay valid and unchanged for the rest of the run; the crc32 and every
+// other check still run. Any other buffer, or a header with another id, is hashed as
 // usual. tests/codec/model_test.cpp checks the build-time id of the embedded
 // model against Sha256Of.
 void RegisterPrehashedModel(const uint8_t* data, size_t size, const ModelId& id);

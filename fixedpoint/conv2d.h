@@ -19,6 +19,10 @@ struct ConvParams {
   // Weights w[o][ky][kx][i], cout * K * K * cin entries, each in
   // [-127, 127] (symmetric int8, -128 never occurs).
   const int8_t* w = nullptr;
+  // w lies in storage that is never changed or freed while the program runs
+  // (the embedded model's read-only data): the packed-weights cache then
+  // keys on the address instead of keeping a copy of the weights.
+  bool w_static = false;
   const int32_t* bias = nullptr;   // [cout], at the accumulator scale
   const int32_t* mult = nullptr;   // [cout] M0, in [1, 2^31 - 1]
   const uint8_t* shift = nullptr;  // [cout] n, in [0, 62]

@@ -30,19 +30,28 @@ struct AlignedDelete {
 struct Entry {
   std::string tag;
   int kernel, stride, cin, cout;
-  std::vector<int8_t> w;
+  std::vector<int8_t> w;             // a copy of the weights, or
+  const int8_t* w_static = nullptr;  // the weights themselves (ConvParams::w_static)
   std::vector<int32_t> bias, mult;
   std::vector<uint8_t> shift;
   std::unique_ptr<void, AlignedDelete> packed;
   size_t bytes = 0;
   int users = 0;
 
+  // Static weights at the same address are the same weights; otherwise
+  // the contents are compared.
+  bool SameWeights(const ConvParams& p, size_t n_w) const {
+    if (w_static != nullptr && p.w_static && p.w == w_static) return true;
+    const int8_t* mine = w_static != nullptr ? w_static : w.data();
+    return std::memcmp(mine, p.w, n_w) == 0;
+  }
+
   bool Matches(const char* t, const ConvParams& p, size_t n_bytes) const {
     const size_t n_w = static_cast<size_t>(p.cout) * p.kernel * p.kernel * p.cin;
     const size_t c = static_cast<size_t>(p.cout);
     return tag == t && kernel == p.kernel && stride == p.stride &&
            cin == p.cin && cout == p.cout && bytes == n_bytes &&
-           std::memcmp(w.data(), p.w, n_w) == 0 &&
+           SameWeights(p, n_w) &&
            std::memcmp(bias.data(), p.bias, c * sizeof(int32_t)) == 0 &&
            std::memcmp(mult.data(), p.mult, c * sizeof(int32_t)) == 0 &&
            std::memcmp(shift.data(), p.shift, c) == 0;
@@ -92,7 +101,11 @@ const void* AcquirePackedConv(const char* tag, const ConvParams& p,
   e.cin = p.cin;
   e.cout = p.cout;
   const size_t n_w = static_cast<size_t>(p.cout) * p.kernel * p.kernel * p.cin;
-  e.w.assign(p.w, p.w + n_w);
+  if (p.w_static) {
+    e.w_static = p.w;
+  } else {
+    e.w.assign(p.w, p.w + n_w);
+  }
   e.bias.assign(p.bias, p.bias + p.cout);
   e.mult.assign(p.mult, p.mult + p.cout);
   e.shift.assign(p.shift, p.shift + p.cout);

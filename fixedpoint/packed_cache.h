@@ -7,7 +7,9 @@
 // layer keyed by the path's tag and by the layer's CONTENTS: shape, weights,
 // bias, multipliers and shifts are compared byte for byte on every lookup
 // (memcmp, ~20x cheaper than repacking), so a model freed and another loaded
-// at the same address can never hit a stale entry. Used only by the SIMD
+// at the same address can never hit a stale entry. Weights marked static
+// (ConvParams::w_static: the embedded model, never freed or changed) are
+// keyed by their address instead of a copy. Used only by the SIMD
 // translation units; plain C-style interface so they instantiate no shared
 // template (see kernels.h).
 #ifndef FXIC_FIXEDPOINT_PACKED_CACHE_H_

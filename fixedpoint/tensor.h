@@ -82,12 +82,18 @@ struct Tensor16 {
   // beyond the old size are uninitialized: every caller writes every
   // element before reading it (the kernels write all of their output, in
   // parallel, so the new pages are first touched by the threads that use
-  // them).
+  // them). Growing past the capacity drops the old contents first, so
+  // they are not copied into the new buffer.
   void Reshape(int h, int w, int c) {
     height = h;
     width = w;
     channels = c;
-    data.resize(Size(h, w, c));
+    const size_t n = Size(h, w, c);
+    if (n > data.capacity()) {
+      data.clear();
+      data.shrink_to_fit();  // the old buffer is freed before the new one is taken
+    }
+    data.resize(n);
   }
 };
 

@@ -76,6 +76,58 @@ TEST_CASE("CheckConvBounds: weights that could overflow are rejected",
   CHECK(CheckConvBounds(l.Params(), -1000, 1000).ok());
 }
 
+TEST_CASE("CheckConvBounds: sum |w| exact for every filter length, -128 found anywhere",
+          "[bounds]") {
+  // Random weights in [-127, 127], filter lengths 1..., not multiples of the
+  // 16-weight SIMD step: the bias that puts channel 1 exactly at the limit is
+  // accepted and one more is rejected with the exact sum in the message.
+  uint64_t seed = 12345;
+  auto next = [&seed]() {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<uint32_t>(seed >> 33);
+  };
+  int cases = 0;
+  for (int k : {1, 3, 5}) {
+    for (int cin : {1, 2, 3, 5, 7, 16, 17, 31, 33, 64, 130}) {
+      ConvLayer l;
+      l.k = k;
+      l.s = 1;
+      l.cin = cin;
+      const size_t filter = size_t(k) * k * cin;
+      l.w.resize(filter * l.cout);
+      for (auto& v : l.w) v = static_cast<int8_t>(static_cast<int>(next() % 255) - 127);
+      int64_t sum1 = 0;
+      for (size_t i = 0; i < filter; ++i) {
+        const int v = l.w[filter + i];
+        sum1 += v < 0 ? -v : v;
+      }
+      INFO("k " << k << " cin " << cin);
+      const int64_t a = 1000;
+      l.bias = {0, static_cast<int32_t>((int64_t{1} << 31) - 1 - a * sum1), 0};
+      CHECK(CheckConvBounds(l.Params(), -a, a).ok());
+      l.bias[1] += 1;
+      const Status st = CheckConvBounds(l.Params(), -a, a);
+      REQUIRE_FALSE(st.ok());
+      CHECK_THAT(st.message(), Contains("channel 1"));
+      CHECK_THAT(st.message(), Contains("sum|w| = " + std::to_string(sum1) + ","));
+      l.bias[1] = 0;
+      // One -128 at the first, a middle and the last position of channel 2.
+      for (size_t at : {size_t{0}, filter / 2, filter - 1}) {
+        std::vector<int8_t> w = l.w;
+        w[2 * filter + at] = -128;
+        ConvLayer m = l;
+        m.w = w;
+        const Status bad = CheckConvBounds(m.Params(), -a, a);
+        REQUIRE_FALSE(bad.ok());
+        CHECK_THAT(bad.message(), Contains("channel 2"));
+        CHECK_THAT(bad.message(), Contains("-128"));
+      }
+      ++cases;
+    }
+  }
+  CHECK(cases == 33);
+}
+
 TEST_CASE("CheckConvBounds validates parameter ranges", "[bounds]") {
   ConvLayer ok;
   ok.bias.assign(3, 0);

@@ -72,9 +72,11 @@ struct ConvCase {
   std::vector<uint8_t> shift;
   std::vector<int16_t> input;
   int16_t lo = -32767, hi = 32767;
+  bool w_static = false;
 
   ConvParams Params() const {
     ConvParams p;
+    p.w_static = w_static;
     p.kernel = k;
     p.stride = s;
     p.cin = cin;
@@ -381,6 +383,34 @@ TEST_CASE("SIMD convolution never reuses stale packed weights",
   }
   ClearPackedWeightsCache();
   for (const KernelTable* path : paths) ExpectSameConv(*path, c, seed);
+}
+
+TEST_CASE("SIMD convolution with static weights: keyed by address, never confused",
+          "[dispatch][conv2d]") {
+  // Static weights (ConvParams::w_static) are cached without a copy, keyed
+  // by their address; layers with equal contents elsewhere, or with other
+  // contents, static or not, must still give their own results.
+  const std::vector<const KernelTable*> paths = SimdPaths();
+  if (paths.empty()) return;
+  const uint64_t seed = BaseSeed() + 6;
+  SplitMix64 rng(seed);
+  ClearPackedWeightsCache();
+  ConvCase a = MakeCase(rng, 3, 1, 9, 11, 12, 20, Fill::kRandom);
+  a.w_static = true;
+  ConvCase same_copy = a;  // same contents at another address, not static
+  same_copy.w_static = false;
+  ConvCase other_static = a;  // other contents, static
+  other_static.weights[rng.Uniform(0, a.weights.size() - 1)] ^= 1;
+  ConvCase other = other_static;  // other contents, not static
+  other.w_static = false;
+  other.weights[rng.Uniform(0, a.weights.size() - 1)] ^= 2;
+  for (int round = 0; round < 2; ++round) {  // the second round hits the cache
+    INFO("round=" << round);
+    for (const ConvCase* c : {&a, &same_copy, &other_static, &other, &a}) {
+      for (const KernelTable* path : paths) ExpectSameConv(*path, *c, seed);
+    }
+  }
+  ClearPackedWeightsCache();
 }
 
 TEST_CASE("Conv2d through SetIsa gives the same tensor on every path",
