@@ -47,6 +47,9 @@ int DecodeMain(int argc, char** argv) {
   SetThreads(threads.value());
   auto format = ImageFormatFromPath(out);
   if (!format.ok()) return UsageError(format.status().message(), "decode");
+  // An existing OUTPUT is refused before the work, not after it.
+  st = CheckOutputFree(out, args.Has("-f"));
+  if (!st.ok()) return Fail(st.message());
 
   auto model = LoadModelArg(args.Get("-m"));
   if (!model.ok()) return Fail(model.status().message());

@@ -57,6 +57,10 @@ int EncodeMain(int argc, char** argv) {
   auto band_rows = ParseInt(args.Get("--band-rows", "4"), 1, 65535, "--band-rows");
   if (!band_rows.ok()) return UsageError(band_rows.status().message(), "encode");
   SetThreads(threads.value());
+  // An existing OUTPUT is refused before the work, not after it.
+  if (Status free = CheckOutputFree(out, args.Has("-f")); !free.ok()) {
+    return Fail(free.message());
+  }
 
   // Loading the model and reading the image are independent: with two or
   // more threads they run side by side. Errors are reported in the order of

@@ -999,6 +999,14 @@ StatusOr<std::vector<uint8_t>> ReadFileBytes(const std::string& path_or_dash) {
   return bytes;
 }
 
+Status CheckOutputFree(const std::string& path, bool overwrite) {
+  struct stat st;
+  if (!overwrite && path != "-" && !path.empty() && lstat(path.c_str(), &st) == 0) {
+    return Status::Error(path + " exists; use -f to overwrite");
+  }
+  return Status::Ok();
+}
+
 Status WriteFileAtomic(const std::string& path,
                        const std::vector<uint8_t>& bytes, bool overwrite) {
   if (path == "-") return WriteToStdout(bytes);

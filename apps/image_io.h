@@ -85,6 +85,12 @@ StatusOr<std::vector<uint8_t>> ReadFileBytes(const std::string& path_or_dash);
 Status WriteFileAtomic(const std::string& path,
                        const std::vector<uint8_t>& bytes, bool overwrite);
 
+// WriteFileAtomic's refusal, checked up front: without overwrite, an existing
+// path (even a dangling symlink) gives "<path> exists; use -f to overwrite",
+// so a command can fail before its work instead of after it. "-" is always
+// fine. WriteFileAtomic checks again (the file may appear meanwhile).
+Status CheckOutputFree(const std::string& path, bool overwrite);
+
 namespace internal {
 // The PNG encoder of EncodeImageBytes(kPng), and the libpng one whose bytes
 // it reproduces (kept for tests/apps/png_direct_test.cpp). Preconditions as

@@ -135,6 +135,15 @@ TEST_CASE("existing outputs are kept without -f; usage errors exit 2", "[cli]") 
   r = t.Fxic("encode " + kSample + " -o " + t.Path("keep.fxic") + " -f --quiet");
   CHECK(r.code == 0);
   CHECK(t.Read("keep.fxic") != "precious");
+  // Refused before any work: a bad input is not even read.
+  r = t.Fxic("encode " + t.Path("missing.png") + " -o " + t.Path("keep.fxic"));
+  CHECK(r.code == 1);
+  CHECK(r.err == "fxic: " + t.Path("keep.fxic") + " exists; use -f to overwrite\n");
+  t.Write("keep.png", "precious");
+  r = t.Fxic("decode " + t.Path("missing.fxic") + " -o " + t.Path("keep.png"));
+  CHECK(r.code == 1);
+  CHECK(r.err == "fxic: " + t.Path("keep.png") + " exists; use -f to overwrite\n");
+  CHECK(t.Read("keep.png") == "precious");
   CHECK(t.Fxic("encode " + kSample).code == 2);
   CHECK(t.Fxic("encode " + kSample + " -o x -q 99").code == 2);
   CHECK(t.Fxic("encode --bogus").code == 2);
