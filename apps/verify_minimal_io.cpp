@@ -179,6 +179,15 @@ StatusOr<std::vector<uint8_t>> ReadFileBytes(const std::string& path_or_dash) {
   return bytes;
 }
 
+Status CheckOutputFree(const std::string& path, bool overwrite) {
+  if (overwrite || path == "-" || path.empty()) return Status::Ok();
+  if (std::FILE* existing = std::fopen(path.c_str(), "rb")) {
+    std::fclose(existing);
+    return Status::Error(path + " exists; use -f to overwrite");
+  }
+  return Status::Ok();
+}
+
 // Writes "<path>.tmp" and renames it over path: a failure leaves no partial
 // output (no hard-link race protection, unlike image_io.cpp).
 Status WriteFileAtomic(const std::string& path, const std::vector<uint8_t>& bytes,
@@ -191,12 +200,7 @@ Status WriteFileAtomic(const std::string& path, const std::vector<uint8_t>& byte
     return Status::Ok();
   }
   if (path.empty()) return Status::Error("empty output file name");
-  if (!overwrite) {
-    if (std::FILE* existing = std::fopen(path.c_str(), "rb")) {
-      std::fclose(existing);
-      return Status::Error(path + " exists; use -f to overwrite");
-    }
-  }
+  FXIC_RETURN_IF_ERROR(CheckOutputFree(path, overwrite));
   const std::string tmp = path + ".tmp";
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (f == nullptr) return Status::Error(path + ": cannot create: " + std::strerror(errno));
