@@ -279,7 +279,8 @@ class Stat:
     def add(self, image: str, r: Run) -> None:
         self.seconds.setdefault(image, []).append(r.seconds)
         self.rss_kb.setdefault(image, []).append(r.rss_kb)
-        m = re.search(r"\((\d+(?:\.\d+)?) ms\)\s*$", r.stderr)
+        # "... decoded (84 ms)" / "... (quality 4, 84 ms)": the last "N ms)".
+        m = re.search(r"(\d+(?:\.\d+)?) ms\)\s*$", r.stderr)
         if m:
             self.codec_ms.setdefault(image, []).append(float(m.group(1)))
 
