@@ -1011,9 +1011,9 @@ Status WriteFileAtomic(const std::string& path,
                        const std::vector<uint8_t>& bytes, bool overwrite) {
   if (path == "-") return WriteToStdout(bytes);
   if (path.empty()) return Status::Error("empty output file name");
+  FXIC_RETURN_IF_ERROR(CheckOutputFree(path, overwrite));
   const Status exists = Status::Error(path + " exists; use -f to overwrite");
   struct stat st;
-  if (!overwrite && lstat(path.c_str(), &st) == 0) return exists;
 
   // Created with O_EXCL (not mkstemp) so that the final file gets the usual
   // 0666 & ~umask instead of mkstemp's 0600.

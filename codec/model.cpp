@@ -97,15 +97,26 @@ class Parsed {
   // (the program's read-only data): int8 weights are used in place.
   bool static_bytes = false;
 
-  // The int8 tensor `name` (exact shape) where it lies in the bytes.
-  Status InPlaceI8(const std::string& name, const std::vector<uint32_t>& shape,
-                   const int8_t** out) const {
+  // Tensor `name` with this dtype and exact shape (any shape if empty).
+  Status Find(const std::string& name, uint8_t dtype, const std::vector<uint32_t>& shape,
+              const TensorRef** out) const {
     auto it = tensors.find(name);
     if (it == tensors.end()) return Status::Error("model: missing tensor '" + name + "'");
     const TensorRef& t = it->second;
-    if (t.dtype != kI8) return Status::Error("model: tensor '" + name + "' has the wrong type");
-    if (t.dims != shape) return Status::Error("model: tensor '" + name + "' has the wrong shape");
-    *out = reinterpret_cast<const int8_t*>(t.data);
+    if (t.dtype != dtype) return Status::Error("model: tensor '" + name + "' has the wrong type");
+    if (!shape.empty() && t.dims != shape) {
+      return Status::Error("model: tensor '" + name + "' has the wrong shape");
+    }
+    *out = &t;
+    return Status::Ok();
+  }
+
+  // The int8 tensor `name` (exact shape) where it lies in the bytes.
+  Status InPlaceI8(const std::string& name, const std::vector<uint32_t>& shape,
+                   const int8_t** out) const {
+    const TensorRef* t = nullptr;
+    FXIC_RETURN_IF_ERROR(Find(name, kI8, shape, &t));
+    *out = reinterpret_cast<const int8_t*>(t->data);
     return Status::Ok();
   }
 
@@ -139,13 +150,9 @@ class Parsed {
   template <typename T>
   Status Tensor(const std::string& name, uint8_t dtype,
                 const std::vector<uint32_t>& shape, std::vector<T>* out) const {
-    auto it = tensors.find(name);
-    if (it == tensors.end()) return Status::Error("model: missing tensor '" + name + "'");
-    const TensorRef& t = it->second;
-    if (t.dtype != dtype) return Status::Error("model: tensor '" + name + "' has the wrong type");
-    if (!shape.empty() && t.dims != shape) {
-      return Status::Error("model: tensor '" + name + "' has the wrong shape");
-    }
+    const TensorRef* found = nullptr;
+    FXIC_RETURN_IF_ERROR(Find(name, dtype, shape, &found));
+    const TensorRef& t = *found;
     out->resize(t.count);
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     constexpr bool kLittleEndian = true;
