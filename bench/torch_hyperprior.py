@@ -40,6 +40,7 @@ def load_model(checkpoint: Path, attempts: int = 3):
     """
     import torch
     from fxic.net import Config, HyperpriorModel
+    from fxic.train import export_weights
 
     last = ""
     for attempt in range(attempts):
@@ -49,9 +50,7 @@ def load_model(checkpoint: Path, attempts: int = 3):
                 shutil.copyfile(checkpoint, copy)
                 ck = torch.load(copy, map_location="cpu")
             model = HyperpriorModel(Config.from_dict(ck["config"]))
-            weights = ck.get("weights_fp16") or ck.get("model")
-            model.load_state_dict({k: v.float() if v.is_floating_point() else v
-                                   for k, v in weights.items()})
+            model.load_state_dict(export_weights(ck))
             return model, "checkpoint"
         except Exception as e:  # noqa: BLE001 - any failure: retry, then fall back
             last = f"{type(e).__name__}: {e}"

@@ -34,13 +34,11 @@ from __future__ import annotations
 
 import argparse
 import csv
-import dataclasses
 import functools
 import hashlib
 import json
 import math
 import os
-import re
 import resource
 import shutil
 import subprocess
@@ -55,7 +53,7 @@ import numpy as np
 
 from . import intref
 from .data import DATA_ROOT
-from .quantize import MAX, QuantOptions
+from .quantize import QuantOptions
 
 MODELS_DIR = Path(__file__).resolve().parents[1]
 REPO = MODELS_DIR.parent

@@ -61,10 +61,8 @@ the simulated codec per checkpoint).
 from __future__ import annotations
 
 import argparse
-import csv
 import math
 import os
-import signal
 import sys
 import time
 from pathlib import Path
@@ -78,6 +76,7 @@ import torch.nn.functional as F
 from . import qat_ops
 from .cdf import scale_thresholds
 from .export import SIGMA_FRAC_BITS, Exporter, y_scales
+from .loop import Meter, RunLog, StopFlag, apply_sets, learning_rate, pick_resume
 from .net import GDN, Config, HyperpriorModel, gaussian_likelihood, rate_bits
 from .train import export_weights
 
@@ -359,16 +358,6 @@ def export_qat(model: QatModel, name: str, description: str) -> tuple[dict, dict
 # training
 # --------------------------------------------------------------------------
 
-def learning_rate(step: int, sched: dict, restart_step: int, base: float) -> float:
-    warm = min(1.0, (step - restart_step + 1) / max(1, sched["warmup"]))
-    lr = base
-    if step >= sched["decay_start"]:
-        t = min(1.0, (step - sched["decay_start"]) / sched["decay_steps"])
-        final = sched["lr_final"] * base / sched["lr"]
-        lr = final + 0.5 * (lr - final) * (1 + math.cos(math.pi * t))
-    return lr * warm
-
-
 def loss_terms(out: dict, x255: torch.Tensor, lam: torch.Tensor) -> tuple:
     """(loss, bpp (B,), mse (B,)): R + λ·255²·MSE on the codec's pixels."""
     hw = x255.shape[2] * x255.shape[3]
@@ -428,14 +417,7 @@ def main(argv=None) -> int:
     step, restart_step, opt_state, src = 0, 0, None, None
     np_rng = np.random.Generator(np.random.PCG64(20261123))
     torch.manual_seed(20261123)
-    ck = None
-    if not args.fresh:
-        full = torch.load(full_path) if full_path.exists() else None
-        comm = torch.load(args.checkpoint) if args.checkpoint.exists() else None
-        if full is not None and (comm is None or full["step"] >= comm["step"]):
-            src, ck = "full", full
-        elif comm is not None:
-            src, ck = "committed", comm
+    src, ck = (None, None) if args.fresh else pick_resume(full_path, args.checkpoint)
     if ck is not None:
         model = QatModel(Config.from_dict(ck["config"]), int(ck["weight_bits"]))
         weights = ck.get("weights_fp16") or ck.get("model")
@@ -457,11 +439,7 @@ def main(argv=None) -> int:
         model, s1 = from_stage1(args.init, args.weight_bits or 8)
         init_step = s1["step"]
     cfg = model.cfg
-    for kv in args.set:
-        k, v = kv.split("=", 1)
-        if k not in sched:
-            ap.error(f"unknown schedule key {k!r}; known: {', '.join(sched)}")
-        sched[k] = float(v) if isinstance(DEFAULT_SCHEDULE[k], float) else int(float(v))
+    apply_sets(ap, sched, DEFAULT_SCHEDULE, args.set)
     model.train()
     range_params = list(model.log_range.parameters())
     ids = {id(p) for p in range_params}
@@ -502,26 +480,14 @@ def main(argv=None) -> int:
         os.replace(tmp, full_path)
         return True
 
-    stop = {"flag": False}
-
-    def on_signal(signum, frame):
-        stop["flag"] = True
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-
-    args.log.parent.mkdir(parents=True, exist_ok=True)
-    new_log = not args.log.exists()
-    logf = open(args.log, "a", newline="")
-    log = csv.writer(logf)
-    if new_log:
-        log.writerow(["step", "wall_s", "kind", "lr", "loss", "bpp", "psnr",
-                      "q", "crop", "batch"])
-    acc = {"loss": 0.0, "bpp": 0.0, "mse": 0.0, "n": 0}
-    last_ckpt = t_step = time.time()
+    stop = StopFlag()
+    log = RunLog(args.log, t_start)
+    meter = Meter(log, args.log_every)
+    last_ckpt = time.time()
     steps_run = 0
-    while not stop["flag"] and time.time() < deadline and (
+    while not stop and time.time() < deadline and (
             not args.max_steps or steps_run < args.max_steps):
-        lr = learning_rate(step, sched, restart_step, sched["lr"])
+        lr = learning_rate(step, sched, restart_step)
         for g in opt.param_groups:
             g["lr"] = lr if g["name"] == "net" else learning_rate(
                 step, sched, restart_step, sched["lr_range"])
@@ -536,39 +502,17 @@ def main(argv=None) -> int:
         opt.step()
         step += 1
         steps_run += 1
-        acc["loss"] += loss.item()
-        acc["bpp"] += bpp.mean().item()
-        acc["mse"] += mse.mean().item()
-        acc["n"] += 1
-        if step % args.log_every == 0:
-            n = acc["n"]
-            psnr = 10 * math.log10(1 / max(acc["mse"] / n, 1e-12))
-            dt = (time.time() - t_step) / n
-            log.writerow([step, round(time.time() - t_start, 1), "train", f"{lr:.3g}",
-                          f"{acc['loss'] / n:.4f}", f"{acc['bpp'] / n:.4f}",
-                          f"{psnr:.3f}", "mix", crop, b])
-            logf.flush()
-            print(f"step {step} lr {lr:.2e} loss {acc['loss'] / n:.4f} "
-                  f"bpp {acc['bpp'] / n:.4f} psnr {psnr:.2f} {dt:.2f}s/step", flush=True)
-            acc = {"loss": 0.0, "bpp": 0.0, "mse": 0.0, "n": 0}
-            t_step = time.time()
+        meter.add(step, loss.item(), bpp.mean().item(), mse.mean().item(), lr, crop, b)
         if time.time() - last_ckpt > args.ckpt_minutes * 60:
             if not save():
-                logf.close()
                 return 1
-            for qv, vb, vp in evaluate_val(model, val, [0, L // 2, L - 1]):
-                log.writerow([step, round(time.time() - t_start, 1), "val", "", "",
-                              f"{vb:.4f}", f"{vp:.3f}", qv, 256, args.val_crops])
-            logf.flush()
+            log.val("val", step, evaluate_val(model, val, [0, L // 2, L - 1]), 256,
+                    args.val_crops)
             last_ckpt = time.time()
             print(f"checkpoint at step {step}", flush=True)
     if not save():
-        logf.close()
         return 1
-    for qv, vb, vp in evaluate_val(model, val, [0, L // 2, L - 1]):
-        log.writerow([step, round(time.time() - t_start, 1), "val", "", "",
-                      f"{vb:.4f}", f"{vp:.3f}", qv, 256, args.val_crops])
-    logf.close()
+    log.val("val", step, evaluate_val(model, val, [0, L // 2, L - 1]), 256, args.val_crops)
     print(f"stopped at step {step} after {(time.time() - t_start) / 60:.1f} min; "
           f"saved {args.checkpoint}", flush=True)
     return 0

@@ -1,18 +1,18 @@
 """Stage-1 training: float mean-scale hyperprior with fixed activation ranges.
 
-Runs under a wall-clock budget, checkpoints every few minutes, and resumes
-exactly (step, learning-rate schedule, data and noise RNG) from either the local
-full state (weights + Adam) or the committed half-precision checkpoint.
+Runs under a wall-clock budget and checkpoints every few minutes. It resumes
+from the local full state (weights, their moving average, Adam) exactly, or
+from the committed checkpoint (the moving average in half precision) with the
+same step, learning-rate schedule and data and noise RNG states; there Adam's
+moments restart with a short warm-up.
 
     /usr/bin/python3 -m fxic.train --minutes 120 --threads 2     (from models/)
 """
 from __future__ import annotations
 
 import argparse
-import csv
 import math
 import os
-import signal
 import sys
 import time
 from pathlib import Path
@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from .data import CropCache
+from .loop import Meter, RunLog, StopFlag, apply_sets, learning_rate, pick_resume
 from .net import Config, HyperpriorModel, rate_bits
 
 MODELS_DIR = Path(__file__).resolve().parents[1]
@@ -62,15 +63,6 @@ def export_weights(ck: dict) -> dict:
     raise ValueError("checkpoint has no weights")
 
 
-def learning_rate(step: int, sched: dict, restart_step: int) -> float:
-    warm = min(1.0, (step - restart_step + 1) / max(1, sched["warmup"]))
-    lr = sched["lr"]
-    if step >= sched["decay_start"]:
-        t = min(1.0, (step - sched["decay_start"]) / sched["decay_steps"])
-        lr = sched["lr_final"] + 0.5 * (lr - sched["lr_final"]) * (1 + math.cos(math.pi * t))
-    return lr * warm
-
-
 def rng_state(np_rng: np.random.Generator) -> dict:
     return {"numpy": np_rng.bit_generator.state, "torch": torch.get_rng_state()}
 
@@ -79,24 +71,25 @@ def _half(state: dict) -> dict:
     return {k: v.detach().half() if v.is_floating_point() else v for k, v in state.items()}
 
 
-def save_committed(model, ema, step, sched, rngs, cfg):
-    """Half-precision weights and their moving average + step + schedule +
-    RNG: the resumable minimum."""
-    COMMITTED.parent.mkdir(parents=True, exist_ok=True)
-    tmp = COMMITTED.with_suffix(".tmp")
+def save_committed(path: Path, ema, step, sched, rngs, cfg):
+    """The committed, resumable minimum: the moving average of the weights in
+    half precision, step, schedule and RNG states. The average is what gets
+    exported, and a resumed run continues from it (Adam's moments restart)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
     torch.save({"format": "fxic-train-checkpoint-1", "step": step,
                 "config": cfg.to_dict(), "schedule": sched, "rng": rngs,
-                "weights_fp16": _half(model.state_dict()), "ema_fp16": _half(ema)}, tmp)
-    os.replace(tmp, COMMITTED)
+                "ema_fp16": _half(ema)}, tmp)
+    os.replace(tmp, path)
 
 
-def save_full(model, ema, opt, step, sched, rngs, cfg, restart_step):
-    RUN_DIR.mkdir(parents=True, exist_ok=True)
-    tmp = FULL_STATE.with_suffix(".tmp")
+def save_full(path: Path, model, ema, opt, step, sched, rngs, cfg, restart_step):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
     torch.save({"step": step, "config": cfg.to_dict(), "schedule": sched,
                 "rng": rngs, "model": model.state_dict(), "ema": ema,
                 "optimizer": opt.state_dict(), "restart_step": restart_step}, tmp)
-    os.replace(tmp, FULL_STATE)
+    os.replace(tmp, path)
 
 
 def evaluate_val(model, val: torch.Tensor, levels: list[int]) -> list[tuple]:
@@ -122,14 +115,25 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--ckpt-minutes", type=float, default=5.0)
     ap.add_argument("--log-every", type=int, default=50)
+    ap.add_argument("--max-steps", type=int, default=0,
+                    help="stop after this many steps of this run (0: no limit)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                    help="change a schedule entry (logged), e.g. --set crop=256")
+                    help="change a schedule entry (saved), e.g. --set crop=256")
+    ap.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
+                    help="network setting of a new run, e.g. --config N=192 (a resumed "
+                         "run keeps its own)")
+    ap.add_argument("--checkpoint", type=Path, default=COMMITTED,
+                    help="committed checkpoint (moving average, fp16)")
+    ap.add_argument("--log", type=Path, default=LOG)
+    ap.add_argument("--run-dir", type=Path, default=RUN_DIR,
+                    help="where the full state (weights, average, Adam) goes")
     ap.add_argument("--fresh", action="store_true",
                     help="start from scratch even if a checkpoint exists")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     t_start = time.time()
     deadline = t_start + args.minutes * 60
+    full_path = args.run_dir / FULL_STATE.name
 
     cfg = Config()
     sched = dict(DEFAULT_SCHEDULE)
@@ -137,36 +141,36 @@ def main(argv=None) -> int:
     np_rng = np.random.Generator(np.random.PCG64(20261122))
     torch.manual_seed(20261122)
     model_state, opt_state, ema_state = None, None, None
-    src = None
-    if not args.fresh:
-        full = torch.load(FULL_STATE) if FULL_STATE.exists() else None
-        comm = torch.load(COMMITTED) if COMMITTED.exists() else None
-        if full is not None and (comm is None or full["step"] >= comm["step"]):
-            src, ck = "full", full
-            model_state, opt_state = full["model"], full["optimizer"]
-            ema_state = full.get("ema")
-            restart_step = full.get("restart_step", 0)
-        elif comm is not None:
-            src, ck = "committed", comm
-            model_state = {k: v.float() if v.is_floating_point() else v
-                           for k, v in comm["weights_fp16"].items()}
-            if comm.get("ema_fp16") is not None:
-                ema_state = {k: v.float() if v.is_floating_point() else v
-                             for k, v in comm["ema_fp16"].items()}
-        if src:
-            step = ck["step"]
-            cfg = Config.from_dict(ck["config"])
-            sched.update(ck["schedule"])
-            np_rng.bit_generator.state = ck["rng"]["numpy"]
-            torch.set_rng_state(ck["rng"]["torch"])
-            if src == "committed":
-                restart_step = step  # Adam restarts: warm up again
-    for kv in args.set:
-        k, v = kv.split("=", 1)
-        if k not in sched:
-            ap.error(f"unknown schedule key {k!r}; known: {', '.join(sched)}")
-        sched[k] = type(DEFAULT_SCHEDULE[k])(float(v)) if not isinstance(
-            DEFAULT_SCHEDULE[k], float) else float(v)
+    src, ck = (None, None) if args.fresh else pick_resume(full_path, args.checkpoint)
+    if src == "full":
+        model_state, opt_state = ck["model"], ck["optimizer"]
+        ema_state = ck.get("ema")
+        restart_step = ck.get("restart_step", 0)
+    elif src == "committed":
+        # Continue from the moving average; Adam restarts with a warm-up.
+        model_state = export_weights(ck)
+    if src:
+        step = ck["step"]
+        cfg = Config.from_dict(ck["config"])
+        sched.update(ck["schedule"])
+        np_rng.bit_generator.state = ck["rng"]["numpy"]
+        if src == "committed":
+            restart_step = step
+        if args.config:
+            ap.error("--config applies to a new run; this one resumes "
+                     f"from {src} state at step {step} (add --fresh to start anew)")
+    else:
+        known = Config().to_dict()
+        for kv in args.config:
+            k, sep, v = kv.partition("=")
+            if not sep or k not in known or isinstance(known[k], list):
+                ap.error(f"--config takes KEY=VALUE with KEY one of "
+                         f"{', '.join(k for k in known if not isinstance(known[k], list))}")
+            try:
+                setattr(cfg, k, type(known[k])(float(v)))
+            except ValueError:
+                ap.error(f"--config {k}: {v!r} is not a number")
+    apply_sets(ap, sched, DEFAULT_SCHEDULE, args.set)
 
     model = HyperpriorModel(cfg)
     if model_state is not None:
@@ -174,9 +178,13 @@ def main(argv=None) -> int:
     opt = torch.optim.Adam(model.parameters(), lr=sched["lr"])
     if opt_state is not None:
         opt.load_state_dict(opt_state)
-    # The moving average starts from the weights when the checkpoint has none.
+    # The moving average starts from the weights when the state has none.
     ema = {k: v.detach().clone() for k, v in (ema_state or model.state_dict()).items()}
     ema_model = HyperpriorModel(cfg)
+    if src:
+        # Restored after the models are built: their initialisation draws
+        # from the same generator.
+        torch.set_rng_state(ck["rng"]["torch"])
     print(f"resume: {src or 'fresh'} at step {step}; schedule {sched}", flush=True)
 
     data = CropCache()
@@ -186,24 +194,19 @@ def main(argv=None) -> int:
     lambdas = torch.tensor(cfg.lambdas)
     L = len(cfg.lambdas)
 
-    stop = {"flag": False}
+    stop = StopFlag()
+    log = RunLog(args.log, t_start)
+    meter = Meter(log, args.log_every)
 
-    def on_signal(signum, frame):
-        stop["flag"] = True
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    def save() -> None:
+        rngs = rng_state(np_rng)
+        save_full(full_path, model, ema, opt, step, sched, rngs, cfg, restart_step)
+        save_committed(args.checkpoint, ema, step, sched, rngs, cfg)
 
-    LOG.parent.mkdir(parents=True, exist_ok=True)
-    new_log = not LOG.exists()
-    logf = open(LOG, "a", newline="")
-    log = csv.writer(logf)
-    if new_log:
-        log.writerow(["step", "wall_s", "kind", "lr", "loss", "bpp", "psnr",
-                      "q", "crop", "batch"])
-    acc = {"loss": 0.0, "bpp": 0.0, "mse": 0.0, "n": 0}
     last_ckpt = time.time()
-    t_step = time.time()
-    while not stop["flag"] and time.time() < deadline:
+    steps_run = 0
+    while not stop and time.time() < deadline and (
+            not args.max_steps or steps_run < args.max_steps):
         lr = learning_rate(step, sched, restart_step)
         for g in opt.param_groups:
             g["lr"] = lr
@@ -222,40 +225,18 @@ def main(argv=None) -> int:
         opt.step()
         ema_update(ema, model, sched["ema"])
         step += 1
-        acc["loss"] += loss.item()
-        acc["bpp"] += bpp.mean().item()
-        acc["mse"] += mse.mean().item()
-        acc["n"] += 1
-        if step % args.log_every == 0:
-            n = acc["n"]
-            psnr = 10 * math.log10(1 / max(acc["mse"] / n, 1e-12))
-            dt = (time.time() - t_step) / n
-            log.writerow([step, round(time.time() - t_start, 1), "train", f"{lr:.3g}",
-                          f"{acc['loss'] / n:.4f}", f"{acc['bpp'] / n:.4f}",
-                          f"{psnr:.3f}", "mix", crop, b])
-            logf.flush()
-            print(f"step {step} lr {lr:.2e} loss {acc['loss'] / n:.4f} "
-                  f"bpp {acc['bpp'] / n:.4f} psnr {psnr:.2f} {dt:.2f}s/step", flush=True)
-            acc = {"loss": 0.0, "bpp": 0.0, "mse": 0.0, "n": 0}
-            t_step = time.time()
+        steps_run += 1
+        meter.add(step, loss.item(), bpp.mean().item(), mse.mean().item(), lr, crop, b)
         if time.time() - last_ckpt > args.ckpt_minutes * 60:
             ema_model.load_state_dict(ema)
             for kind, m in (("val", model), ("val-ema", ema_model)):
-                for qv, vb, vp in evaluate_val(m, val, [0, L // 2, L - 1]):
-                    log.writerow([step, round(time.time() - t_start, 1), kind, "", "",
-                                  f"{vb:.4f}", f"{vp:.3f}", qv, 256, 8])
-            logf.flush()
-            rngs = rng_state(np_rng)
-            save_full(model, ema, opt, step, sched, rngs, cfg, restart_step)
-            save_committed(model, ema, step, sched, rngs, cfg)
+                log.val(kind, step, evaluate_val(m, val, [0, L // 2, L - 1]), 256, 8)
+            save()
             last_ckpt = time.time()
             print(f"checkpoint at step {step}", flush=True)
-    rngs = rng_state(np_rng)
-    save_full(model, ema, opt, step, sched, rngs, cfg, restart_step)
-    save_committed(model, ema, step, sched, rngs, cfg)
-    logf.close()
+    save()
     print(f"stopped at step {step} after {(time.time() - t_start) / 60:.1f} min; "
-          f"saved {COMMITTED}", flush=True)
+          f"saved {args.checkpoint}", flush=True)
     return 0
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
-import math
 import os
 import subprocess
 import tempfile
@@ -292,8 +291,6 @@ class OptionsTest(unittest.TestCase):
                 self.assertTrue(np.all(r["s_w"] == r["s_w"][0]), r["name"])
                 self.assertEqual(r["s_w"][0], b["s_w"].max())
                 # k·std ≤ peak: 1·std clips weights at ±7 in some channel.
-                w = b["tensors"]["weight"]
-                peak4 = np.abs(w).reshape(w.shape[0], -1).max(1) / 127 * 7
                 self.assertTrue(np.all(s["s_w"] <= b["s_w"] * 127 / 7 + 1e-15))
         clipped = sum(int(np.sum(np.abs(r["tensors"]["weight"]) == 7))
                       for recs in exs.layers.values() for r in recs if r["op"] == "conv")

@@ -6,11 +6,16 @@ Run from the repository root:
 """
 from __future__ import annotations
 
+import contextlib
+import io
+import tempfile
 import unittest
+from pathlib import Path
 
 import torch
 
-from fxic import train
+from fxic import loop, train
+from fxic.data import DATA_ROOT, TRAIN_DIRS
 from fxic.net import Config, HyperpriorModel
 
 
@@ -36,6 +41,75 @@ class EmaTest(unittest.TestCase):
         self.assertEqual(train.export_weights({"model": w, "ema": e})["a"].tolist(), [3.0, 3.0])
         with self.assertRaises(ValueError):
             train.export_weights({})
+
+
+class ScheduleTest(unittest.TestCase):
+    SCHED = {"lr": 2e-4, "warmup": 10, "decay_start": 100, "decay_steps": 50, "lr_final": 1e-5}
+
+    def test_warmup_constant_decay(self):
+        lr = lambda step, restart=0, base=None: loop.learning_rate(step, self.SCHED, restart, base)
+        self.assertAlmostEqual(lr(0), 2e-5)
+        self.assertAlmostEqual(lr(9), 2e-4)
+        self.assertEqual(lr(99), 2e-4)
+        self.assertAlmostEqual(lr(125), 1e-5 + 0.5 * (2e-4 - 1e-5))
+        self.assertAlmostEqual(lr(150), 1e-5)
+        self.assertAlmostEqual(lr(500), 1e-5)
+        self.assertAlmostEqual(lr(52, restart=50), 3 * 2e-5)   # warm-up after a restart
+        self.assertAlmostEqual(lr(150, base=1e-3), 1e-5 * 1e-3 / 2e-4)  # own base rate
+
+    def test_sets_keep_types_and_refuse_unknown_keys(self):
+        import argparse
+        ap = argparse.ArgumentParser()
+        sched = dict(train.DEFAULT_SCHEDULE)
+        loop.apply_sets(ap, sched, train.DEFAULT_SCHEDULE, ["batch=16", "lr=1e-4"])
+        self.assertEqual((sched["batch"], sched["lr"]), (16, 1e-4))
+        self.assertIsInstance(sched["batch"], int)
+        for bad in ("nope=1", "batch", "lr=fast"):
+            with self.assertRaises(SystemExit), contextlib.redirect_stderr(io.StringIO()):
+                loop.apply_sets(ap, sched, train.DEFAULT_SCHEDULE, [bad])
+
+
+@unittest.skipUnless((DATA_ROOT / TRAIN_DIRS[0]).is_dir(), "training images not present")
+class TrainingEntryPointTest(unittest.TestCase):
+    """fxic.train main on a tiny network: a run split by a resume from the full
+    state ends bit-identical to the same run in one go; the committed
+    checkpoint holds only the half-precision average and resumes from it."""
+
+    def run_train(self, d: Path, *extra) -> None:
+        args = ["--minutes", "5", "--threads", "1", "--checkpoint", str(d / "ck.pt"),
+                "--log", str(d / "log.csv"), "--run-dir", str(d / "runs"),
+                "--set", "crop=64", "--set", "batch=2", "--log-every", "1", *extra]
+        with contextlib.redirect_stdout(io.StringIO()):
+            self.assertEqual(train.main(args), 0)
+
+    def test_resume(self):
+        torch.set_num_threads(1)
+        tiny = ["--config", "N=8", "--config", "M=8"]
+        with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
+            a, b = Path(a), Path(b)
+            self.run_train(a, *tiny, "--max-steps", "4")
+            self.run_train(b, *tiny, "--max-steps", "2")
+            self.run_train(b, "--max-steps", "2")
+            fa, fb = torch.load(a / "runs" / "full_state.pt"), torch.load(b / "runs" / "full_state.pt")
+            self.assertEqual((fa["step"], fb["step"]), (4, 4))
+            for k, v in fa["model"].items():
+                self.assertTrue(torch.equal(v, fb["model"][k]), k)
+                self.assertTrue(torch.equal(fa["ema"][k], fb["ema"][k]), k)
+            ck = torch.load(b / "ck.pt")
+            self.assertEqual(set(ck) & {"weights_fp16", "model", "optimizer"}, set())
+            self.assertTrue(all(v.dtype == torch.float16 for v in ck["ema_fp16"].values()
+                                if v.is_floating_point()))
+            self.assertEqual(ck["config"]["N"], 8)
+            rows = (b / "log.csv").read_text().splitlines()
+            self.assertEqual(rows[0].split(","), loop.LOG_HEADER)
+            self.assertEqual([r.split(",")[0] for r in rows[1:]], ["1", "2", "3", "4"])
+            # Without the full state the run continues from the committed average.
+            (b / "runs" / "full_state.pt").unlink()
+            self.run_train(b, "--max-steps", "1")
+            resumed = torch.load(b / "runs" / "full_state.pt")
+            self.assertEqual((resumed["step"], resumed["restart_step"]), (5, 4))
+            with self.assertRaises(SystemExit), contextlib.redirect_stderr(io.StringIO()):
+                self.run_train(b, *tiny, "--max-steps", "1")
 
 
 if __name__ == "__main__":
