@@ -3,7 +3,7 @@ import unittest
 
 import torch
 
-from fxic.net import GDN
+from fxic.net import GDN, Clip
 
 
 class GdnParametrizationTest(unittest.TestCase):
@@ -33,6 +33,31 @@ class GdnParametrizationTest(unittest.TestCase):
             g.gamma_raw.copy_(torch.randn(6, 6))
         self.assertTrue(torch.all(g.gamma() >= 0))
         self.assertTrue(torch.all(g.beta() > 0))
+
+
+class ClipTest(unittest.TestCase):
+    def check(self, x: torch.Tensor, clip: Clip) -> None:
+        """Same values and gradient as the plain clamp."""
+        a = x.clone().requires_grad_()
+        b = x.clone().requires_grad_()
+        ya, yb = clip(a), b.clamp(clip.lo, clip.hi)
+        self.assertTrue(torch.equal(ya, yb))
+        w = torch.randn_like(x)
+        (ya * w).sum().backward()
+        (yb * w).sum().backward()
+        self.assertTrue(torch.equal(a.grad, b.grad))
+
+    def test_matches_clamp(self):
+        torch.manual_seed(1)
+        clip = Clip(-2.0, 3.0)
+        inside = torch.rand(2, 3, 4, 4) * 5 - 2          # within [-2, 3]
+        inside[0, 0, 0, 0], inside[0, 0, 0, 1] = -2.0, 3.0  # both bounds reached
+        self.check(inside, clip)
+        self.check(torch.randn(2, 3, 4, 4) * 4, clip)     # some values clipped
+        self.check(torch.randn(2, 3, 4, 4).bfloat16(), Clip(0.0, 16.0))
+        self.assertEqual(clip(torch.empty(0, 3)).shape, (0, 3))
+        out = clip(torch.tensor([float("nan"), 5.0]))
+        self.assertTrue(torch.isnan(out[0]) and out[1] == 3.0)
 
 
 if __name__ == "__main__":
