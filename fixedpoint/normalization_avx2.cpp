@@ -2,10 +2,11 @@
 // reciprocal square root and output scaling in vector lanes. Compiled with
 // -mavx2 -mfma; reached only through the dispatch table after the CPU check.
 //
-// Same algorithm and bounds as normalization_avx512_inl.h (read that first),
-// on 8 channels per ymm, with a 2 vectors x 5 pixels register block. AVX2 has
-// no 64-bit arithmetic shift, min or max: they are built from logical shifts,
-// compares and blends, exactly.
+// Same algorithm and bounds as normalization_avx512_inl.h (read that first);
+// the blocking and the pixel loop are normalization_simd_inl.h. Here: 8
+// channels per ymm, a 2 vectors x 5 pixels register block, the table lookup
+// by a gather. AVX2 has no 64-bit arithmetic shift, min or max: they are
+// built from logical shifts, compares and blends, exactly.
 #include <immintrin.h>
 
 #include <cstdint>
@@ -16,61 +17,10 @@
 
 namespace fxic {
 namespace avx2 {
+
+#include "fixedpoint/normalization_simd_inl.h"
+
 namespace {
-
-#if defined(__GNUC__) || defined(__clang__)
-#define FXIC_NORM_LAMBDA_INLINE __attribute__((always_inline))
-#define FXIC_NORM_NOINLINE __attribute__((noinline))
-#else
-#define FXIC_NORM_LAMBDA_INLINE
-#define FXIC_NORM_NOINLINE
-#endif
-#define FXIC_NORM_INLINE FXIC_NORM_LAMBDA_INLINE inline
-
-constexpr int kLanes = 8;
-constexpr int kMaxNb = 2;
-constexpr int kPx = 5;
-constexpr int64_t kPrefetchPx = 3 * kPx;  // prefetch distance, pixels
-
-struct alignas(32) NormConst {
-  int64_t mult_even[4], mult_odd[4];
-  int32_t beta[8];
-  int32_t shift32[8];  // n
-};
-
-struct Ctx {
-  const int16_t* in;
-  int64_t pixels;
-  int16_t* out;
-  int c;
-  int nvec;   // ceil(c / 8)
-  int pairs;  // ceil(c / 2)
-  int sq_shift;
-  bool inverse;
-  int lo, hi;
-  const int16_t* gamma;  // [pairs][nvec][8][2]
-  const NormConst* nc;   // [nvec]
-  const int32_t* table;  // kRsqrtTable widened to int32
-};
-
-inline int MinInt(int a, int b) { return a < b ? a : b; }
-
-template <int I>
-struct Index {
-  static constexpr int value = I;
-};
-
-template <int I, int N, typename F>
-FXIC_NORM_INLINE void Unroll(const F& f) {
-  if constexpr (I < N) {
-    f(Index<I>());
-    Unroll<I + 1, N>(f);
-  }
-}
-
-inline __m256i Load(const void* p) {
-  return _mm256_load_si256(static_cast<const __m256i*>(p));
-}
 
 // 8 int16 (the first `valid`, zeros after) widened to int32.
 inline __m256i LoadX(const int16_t* x, int valid) {
@@ -101,11 +51,39 @@ inline __m256i Clamp64(__m256i x, __m256i lo, __m256i hi) {
   return _mm256_blendv_epi8(x, hi, _mm256_cmpgt_epi64(x, hi));
 }
 
-FXIC_NORM_INLINE __m256i Madd(__m256i acc, __m256i a, __m256i w) {
-  return _mm256_add_epi32(acc, _mm256_madd_epi16(a, w));
-}
+struct Isa {
+  using V = __m256i;
+  using TableEntry = int32_t;  // kRsqrtTable widened to int32 for the gather
+  static constexpr int kLanes = 8;
+  static constexpr int kMaxNb = 2;
+  static constexpr int kPx = 5;
+  using Ctx = NormCtx<kLanes, TableEntry>;
+  using Const = NormConst<kLanes>;
+  struct FinishRegs {};  // the gather reads the table from memory
 
-void Squares(const Ctx& c, const int16_t* x, int16_t* sq) {
+  static V Load(const void* p) {
+    return _mm256_load_si256(static_cast<const __m256i*>(p));
+  }
+  static void Store(void* p, V v) {
+    _mm256_store_si256(static_cast<__m256i*>(p), v);
+  }
+  static V Broadcast32(const int16_t* p) {
+    int32_t pair;
+    std::memcpy(&pair, p, sizeof(pair));
+    return _mm256_set1_epi32(pair);
+  }
+  static FXIC_NORM_INLINE V Madd(V acc, V a, V w) {
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(a, w));
+  }
+  static void Squares(const Ctx& c, const int16_t* x, int16_t* sq);
+  static FinishRegs LoadFinishRegs(const Ctx&) { return {}; }
+  static FXIC_NORM_INLINE void Finish(const Ctx& c, const FinishRegs& fr,
+                                      V norm, const Const& q, const int16_t* x,
+                                      int16_t* dst, int valid);
+};
+
+// Not declared inline: GCC keeps one out-of-line copy for every Pixels<PX>.
+void Isa::Squares(const Ctx& c, const int16_t* x, int16_t* sq) {
   const int s = c.sq_shift;
   for (int v = 0; v < c.nvec; ++v) {
     const __m256i x32 = LoadX(x + v * kLanes, c.c - v * kLanes);
@@ -121,10 +99,10 @@ void Squares(const Ctx& c, const int16_t* x, int16_t* sq) {
   }
 }
 
-// The output of 8 channels of one pixel from their normalizers. Inlined into
-// FinishBlock, which keeps the constants in registers across a block.
-FXIC_NORM_INLINE void Finish(const Ctx& c, __m256i norm, const NormConst& q,
-                             const int16_t* x, int16_t* dst, int valid) {
+// Inlined into FinishBlock, which keeps the constants in registers across a
+// block.
+inline void Isa::Finish(const Ctx& c, const FinishRegs&, V norm, const Const& q,
+                        const int16_t* x, int16_t* dst, int valid) {
   // k = FloorLog2(norm) >> 1 = floor(log4(norm)); 1 <= norm <= 2^31 - 1, so
   // signed compares work. Binary search over k in [0, 15]: v >= 4^8, then
   // 4^4, 4^2, 4^1 on the remaining v (the last step needs no shift).
@@ -212,180 +190,11 @@ FXIC_NORM_INLINE void Finish(const Ctx& c, __m256i norm, const NormConst& q,
   }
 }
 
-// The outputs of a block: norms[nb][px][8] for NB vectors of channels from
-// vec0 and PX pixels from px0. Not inlined: one copy for every block shape.
-FXIC_NORM_NOINLINE void FinishBlock(const Ctx& c, const int32_t* norms,
-                                    int nbs, int pxs, int64_t px0, int vec0) {
-  for (int nb = 0; nb < nbs; ++nb) {
-    const int v = vec0 + nb;
-    const int valid = MinInt(kLanes, c.c - v * kLanes);
-    const NormConst& q = c.nc[v];
-    for (int px = 0; px < pxs; ++px) {
-      const int64_t at = (px0 + px) * c.c + v * kLanes;
-      Finish(c, Load(norms + (nb * pxs + px) * kLanes), q, c.in + at,
-             c.out + at, valid);
-    }
-  }
-}
-
-template <int NB, int PX>
-void Block(const Ctx& c, int64_t px0, int vec0, const int16_t* sq,
-           int sq_stride) {
-  __m256i acc[NB][PX];
-  Unroll<0, NB>([&](auto nb) FXIC_NORM_LAMBDA_INLINE {
-    const __m256i b = Load(c.nc[vec0 + nb.value].beta);
-    Unroll<0, PX>([&](auto px) FXIC_NORM_LAMBDA_INLINE {
-      acc[nb.value][px.value] = b;
-    });
-  });
-  const int16_t* g = c.gamma + vec0 * kLanes * 2;
-  const int64_t gstride = int64_t{c.nvec} * kLanes * 2;
-  for (int t = 0; t < c.pairs; ++t) {
-    __m256i w[NB];
-    Unroll<0, NB>([&](auto nb) FXIC_NORM_LAMBDA_INLINE {
-      w[nb.value] = Load(g + nb.value * kLanes * 2);
-    });
-    Unroll<0, PX>([&](auto px) FXIC_NORM_LAMBDA_INLINE {
-      int32_t pair;
-      std::memcpy(&pair, sq + px.value * sq_stride + 2 * t, sizeof(pair));
-      const __m256i a = _mm256_set1_epi32(pair);
-      Unroll<0, NB>([&](auto nb) FXIC_NORM_LAMBDA_INLINE {
-        acc[nb.value][px.value] = Madd(acc[nb.value][px.value], a, w[nb.value]);
-      });
-    });
-    g += gstride;
-  }
-  alignas(32) int32_t norms[NB][PX][kLanes];
-  Unroll<0, NB>([&](auto nb) FXIC_NORM_LAMBDA_INLINE {
-    Unroll<0, PX>([&](auto px) FXIC_NORM_LAMBDA_INLINE {
-      _mm256_store_si256(reinterpret_cast<__m256i*>(norms[nb.value][px.value]),
-                         acc[nb.value][px.value]);
-    });
-  });
-  FinishBlock(c, &norms[0][0][0], NB, PX, px0, vec0);
-}
-
-template <int PX>
-void Pixels(const Ctx& c, int64_t px0, int16_t* sq, int sq_stride) {
-  // The input a few blocks ahead into L1 (as in the AVX-512 path): only
-  // hints, and only inside the input.
-  const int64_t ahead = px0 + kPrefetchPx;
-  if (ahead + PX <= c.pixels) {
-    const char* pf = reinterpret_cast<const char*>(c.in + ahead * c.c);
-    const int64_t bytes = int64_t{PX} * c.c * 2;
-    for (int64_t b = 0; b < bytes; b += 64) {
-      _mm_prefetch(pf + b, _MM_HINT_T0);
-    }
-  }
-  // Every square of the block before any output: in-place safe.
-  for (int px = 0; px < PX; ++px) {
-    Squares(c, c.in + (px0 + px) * c.c, sq + px * sq_stride);
-  }
-  for (int vec0 = 0; vec0 < c.nvec; vec0 += kMaxNb) {
-    if (c.nvec - vec0 >= 2) {
-      Block<2, PX>(c, px0, vec0, sq, sq_stride);
-    } else {
-      Block<1, PX>(c, px0, vec0, sq, sq_stride);
-    }
-  }
-}
-
-template <int R>
-void TailPixels(const Ctx& c, int64_t px0, int rem, int16_t* sq,
-                int sq_stride) {
-  if (rem == R) {
-    Pixels<R>(c, px0, sq, sq_stride);
-  } else if constexpr (R > 1) {
-    TailPixels<R - 1>(c, px0, rem, sq, sq_stride);
-  }
-}
-
 }  // namespace
 
 void NormalizeImpl(const int16_t* in, int64_t pixels, const NormParams& p,
                    bool inverse, int16_t* out) {
-  const int ch = p.channels;
-  const int nvec = (ch + kLanes - 1) / kLanes;
-  const int pairs = (ch + 1) / 2;
-  int16_t* gamma = static_cast<int16_t*>(
-      _mm_malloc(sizeof(int16_t) * pairs * nvec * kLanes * 2 + 64, 64));
-  for (int t = 0; t < pairs; ++t) {
-    for (int v = 0; v < nvec; ++v) {
-      for (int lane = 0; lane < kLanes; ++lane) {
-        const int i = v * kLanes + lane;
-        for (int e = 0; e < 2; ++e) {
-          const int j = 2 * t + e;
-          gamma[((int64_t{t} * nvec + v) * kLanes + lane) * 2 + e] =
-              (i < ch && j < ch) ? p.gamma[int64_t{i} * ch + j] : int16_t{0};
-        }
-      }
-    }
-  }
-  NormConst* nc =
-      static_cast<NormConst*>(_mm_malloc(sizeof(NormConst) * nvec, 64));
-  for (int v = 0; v < nvec; ++v) {
-    for (int lane = 0; lane < kLanes; ++lane) {
-      const int i = v * kLanes + lane;
-      const bool real = i < ch;
-      nc[v].beta[lane] = real ? p.beta[i] : 1;  // keeps the lookup in range
-      const int64_t m = real ? p.mult[i] : 0;
-      const int64_t n = real ? p.shift[i] : 15;
-      nc[v].shift32[lane] = static_cast<int32_t>(n);
-      if (lane % 2 == 0) {
-        nc[v].mult_even[lane / 2] = m;
-      } else {
-        nc[v].mult_odd[lane / 2] = m;
-      }
-    }
-  }
-  alignas(32) int32_t table[kRsqrtTableSize];
-  for (int t = 0; t < kRsqrtTableSize; ++t) table[t] = kRsqrtTable[t];
-
-  Ctx c;
-  c.in = in;
-  c.pixels = pixels;
-  c.out = out;
-  c.c = ch;
-  c.nvec = nvec;
-  c.pairs = pairs;
-  c.sq_shift = p.sq_shift;
-  c.inverse = inverse;
-  c.lo = p.out_lo;
-  c.hi = p.out_hi;
-  c.gamma = gamma;
-  c.nc = nc;
-  c.table = table;
-
-  // Pixels are independent: splitting them over threads cannot change a
-  // result.
-  constexpr int64_t kChunk = 16 * kPx;
-  const int64_t chunks = (pixels + kChunk - 1) / kChunk;
-  const int sq_stride = nvec * kLanes;
-  // Small calls run on one thread (see conv2d_simd_inl.h).
-  const bool parallel = pixels * ch * (ch + 64) >= (int64_t{1} << 23);
-#ifdef _OPENMP
-#pragma omp parallel if (parallel)
-#endif
-  {
-    int16_t* sq = static_cast<int16_t*>(
-        _mm_malloc(sizeof(int16_t) * kPx * sq_stride + 64, 64));
-#ifdef _OPENMP
-#pragma omp for schedule(static)
-#endif
-    for (int64_t chunk = 0; chunk < chunks; ++chunk) {
-      const int64_t begin = chunk * kChunk;
-      const int64_t end = begin + kChunk < pixels ? begin + kChunk : pixels;
-      int64_t px = begin;
-      for (; px + kPx <= end; px += kPx) Pixels<kPx>(c, px, sq, sq_stride);
-      if (px < end) {
-        TailPixels<kPx - 1>(c, px, static_cast<int>(end - px), sq, sq_stride);
-      }
-    }
-    _mm_free(sq);
-    _mm256_zeroupper();  // see conv2d_simd_inl.h: not emitted by GCC 12 here
-  }
-  _mm_free(nc);
-  _mm_free(gamma);
+  NormalizeSimd<Isa>(in, pixels, p, inverse, out);
 }
 
 }  // namespace avx2
