@@ -81,9 +81,9 @@ class RunLog:
         self.t_start = t_start
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if not self.path.exists() or self.path.stat().st_size == 0:
-            self._write([LOG_HEADER])
+            self.write_rows([LOG_HEADER])
 
-    def _write(self, rows) -> None:
+    def write_rows(self, rows) -> None:
         with open(self.path, "a", newline="") as f:
             csv.writer(f).writerows(rows)
 
@@ -92,7 +92,7 @@ class RunLog:
 
     def val(self, kind: str, step: int, results, crop: int, count: int) -> None:
         """One row per (q, bpp, psnr) of a validation pass."""
-        self._write([[step, self.wall(), kind, "", "", f"{b:.4f}", f"{p:.3f}", q, crop, count]
+        self.write_rows([[step, self.wall(), kind, "", "", f"{b:.4f}", f"{p:.3f}", q, crop, count]
                      for q, b, p in results])
 
 
@@ -120,7 +120,7 @@ class Meter:
         n = self.n
         psnr = 10 * math.log10(1 / max(self.mse / n, 1e-12))
         dt = (time.time() - self.t0) / n
-        self.log._write([[step, self.log.wall(), "train", f"{lr:.3g}", f"{self.loss / n:.4f}",
+        self.log.write_rows([[step, self.log.wall(), "train", f"{lr:.3g}", f"{self.loss / n:.4f}",
                           f"{self.bpp / n:.4f}", f"{psnr:.3f}", "mix", crop, batch]])
         print(f"step {step} lr {lr:.2e} loss {self.loss / n:.4f} bpp {self.bpp / n:.4f} "
               f"psnr {psnr:.2f} {dt:.2f}s/step", flush=True)
