@@ -27,18 +27,7 @@ struct alignas(32) Requant {
   int32_t bias[8];
 };
 
-// Arithmetic shift right of int64 lanes by per-lane counts (AVX2 has only
-// the logical one): floor(x / 2^n) = ~(~x >> n) for negative x.
-inline __m256i SraVar64(__m256i x, __m256i n) {
-  const __m256i sign = _mm256_cmpgt_epi64(_mm256_setzero_si256(), x);
-  return _mm256_xor_si256(_mm256_srlv_epi64(_mm256_xor_si256(x, sign), n),
-                          sign);
-}
-
-inline __m256i Clamp64(__m256i x, __m256i lo, __m256i hi) {
-  x = _mm256_blendv_epi8(x, lo, _mm256_cmpgt_epi64(lo, x));
-  return _mm256_blendv_epi8(x, hi, _mm256_cmpgt_epi64(x, hi));
-}
+#include "fixedpoint/avx2_int64_inl.h"
 
 struct Isa {
   using V = __m256i;
