@@ -14,6 +14,8 @@ the first variant are printed. Weights come from models/checkpoint/hyperprior.pt
 on the weights; else from a random initialisation. Training data must be
 present (see models/fxic/data.py). A training run on the same cores skews the
 absolute times; the ratio holds up better, but measure on an idle machine.
+The heap settings of fxic.heap apply as in training (FXIC_MALLOC=default
+turns them off; bench/train_malloc.py compares the two).
 
     /usr/bin/python3 bench/train_step.py --threads 2 --steps 10
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import resource
 import statistics
 import sys
 import time
@@ -64,8 +67,10 @@ def main(argv=None) -> int:
     import torch
     from fxic.data import CropCache
     from fxic.net import Config, HyperpriorModel, rate_bits
+    from fxic.heap import keep_heap
     from fxic.train import COMMITTED, export_weights
 
+    heap = "kept (fxic.heap)" if keep_heap() else "glibc defaults"
     torch.set_num_threads(args.threads)
     try:
         ck = torch.load(COMMITTED, map_location="cpu")
@@ -110,7 +115,8 @@ def main(argv=None) -> int:
         print(f"train_step: step {i + 1}/{args.warmup + args.steps}", file=sys.stderr, flush=True)
     base = statistics.median(times[names[0]])
     print(f"weights: {source}; {args.batch}x{args.crop}^2 crops, {args.threads} thread(s), "
-          f"median of {args.steps} steps")
+          f"median of {args.steps} steps; heap: {heap}; "
+          f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     for n in names:
         med = statistics.median(times[n])
         print(f"{n:8s} {med:7.3f} s/step  ratio {med / base:.3f}")

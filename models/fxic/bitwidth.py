@@ -1216,6 +1216,8 @@ def main(argv=None) -> int:
     ap.add_argument("--command", default=None,
                     help="the command line the page quotes (default: this one)")
     args = ap.parse_args(argv)
+    from .heap import keep_heap
+    keep_heap()
     if args.qat_set is None:
         args.qat_set = ["batch=2", "warmup=10"]
     if args.qat_bits and not 4 <= args.qat_bits <= 8:

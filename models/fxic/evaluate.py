@@ -36,7 +36,9 @@ def evaluate_float(ckpt: Path, files: list[Path], threads: int) -> list[dict]:
     import torch
     import torch.nn.functional as F
     from .export import load_float_model
+    from .heap import keep_heap
     from .net import rate_bits
+    keep_heap()
     torch.set_num_threads(threads)
     model, ck = load_float_model(ckpt)
     rows = []

@@ -553,6 +553,8 @@ def main(argv=None) -> int:
                          "independently")
     add_options_arguments(ap)
     args = ap.parse_args(argv)
+    from .heap import keep_heap
+    keep_heap()
     if args.rounding is None:
         args.rounding = "nearest" if args.qat is not None else "compensated"
     if args.weight_bits is not None and not 2 <= args.weight_bits <= 8:

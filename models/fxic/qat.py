@@ -76,6 +76,7 @@ import torch.nn.functional as F
 from . import qat_ops
 from .cdf import scale_thresholds
 from .export import SIGMA_FRAC_BITS, Exporter, y_scales
+from .heap import keep_heap
 from .loop import Meter, RunLog, StopFlag, apply_sets, learning_rate, pick_resume
 from .net import GDN, Config, HyperpriorModel, gaussian_likelihood, rate_bits
 from .train import export_weights
@@ -408,6 +409,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if args.weight_bits is not None and not 4 <= args.weight_bits <= 8:
         ap.error("--weight-bits must be in 4..8")
+    keep_heap()
     torch.set_num_threads(args.threads)
     t_start = time.time()
     deadline = t_start + args.minutes * 60

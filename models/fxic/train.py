@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from .data import CropCache
+from .heap import keep_heap
 from .loop import Meter, RunLog, StopFlag, apply_sets, learning_rate, pick_resume
 from .net import Config, HyperpriorModel, rate_bits
 
@@ -130,6 +131,7 @@ def main(argv=None) -> int:
     ap.add_argument("--fresh", action="store_true",
                     help="start from scratch even if a checkpoint exists")
     args = ap.parse_args(argv)
+    keep_heap()
     torch.set_num_threads(args.threads)
     t_start = time.time()
     deadline = t_start + args.minutes * 60

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
+import platform
+import subprocess
+import sys
 import tempfile
 import unittest
 from pathlib import Path
 
 import torch
 
-from fxic import loop, train
+from fxic import heap, loop, train
 from fxic.data import DATA_ROOT, TRAIN_DIRS
 from fxic.net import Config, HyperpriorModel
 
@@ -110,6 +114,40 @@ class TrainingEntryPointTest(unittest.TestCase):
             self.assertEqual((resumed["step"], resumed["restart_step"]), (5, 4))
             with self.assertRaises(SystemExit), contextlib.redirect_stderr(io.StringIO()):
                 self.run_train(b, *tiny, "--max-steps", "1")
+
+    def test_heap_settings_change_nothing_but_speed(self):
+        """Two steps with glibc's default heap and with fxic.heap's settings,
+        each in its own process (the settings hold process-wide), end with
+        bit-identical weights and average."""
+        states = []
+        for setting in ("default", ""):
+            with tempfile.TemporaryDirectory() as d:
+                env = dict(os.environ, FXIC_MALLOC=setting)
+                subprocess.run(
+                    [sys.executable, "-m", "fxic.train", "--minutes", "5", "--threads", "1",
+                     "--checkpoint", f"{d}/ck.pt", "--log", f"{d}/log.csv", "--run-dir", f"{d}/runs",
+                     "--set", "crop=64", "--set", "batch=2", "--config", "N=8", "--config", "M=8",
+                     "--max-steps", "2"],
+                    cwd=Path(train.__file__).resolve().parents[1], env=env, check=True,
+                    capture_output=True)
+                states.append(torch.load(Path(d) / "runs" / "full_state.pt"))
+        for k, v in states[0]["model"].items():
+            self.assertTrue(torch.equal(v, states[1]["model"][k]), k)
+            self.assertTrue(torch.equal(states[0]["ema"][k], states[1]["ema"][k]), k)
+
+
+class HeapTest(unittest.TestCase):
+    def test_keep_heap(self):
+        env = os.environ.get("FXIC_MALLOC")
+        try:
+            os.environ["FXIC_MALLOC"] = "default"
+            self.assertFalse(heap.keep_heap())
+            del os.environ["FXIC_MALLOC"]
+            if platform.libc_ver()[0] == "glibc":
+                self.assertTrue(heap.keep_heap())
+        finally:
+            if env is not None:
+                os.environ["FXIC_MALLOC"] = env
 
 
 if __name__ == "__main__":
