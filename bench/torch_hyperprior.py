@@ -7,7 +7,9 @@ the weights of models/checkpoint/hyperprior.pt, on one random 768x512 input:
   encode transforms: g_a, gain, h_a, round, h_s   (what fxic's encoder runs)
   decode transforms: h_s, g_s                     (what fxic's decoder runs)
 
-No entropy coding, no image I/O, no model loading: transforms only. Each is
+No entropy coding, no image I/O, no model loading: transforms only. The
+heap keeps freed buffers as in training (fxic.heap; FXIC_MALLOC=default
+turns that off). Each is
 run --warmup times, then timed --runs times; the median is printed as JSON on
 stdout (one object), progress on stderr.
 
@@ -85,7 +87,9 @@ def main() -> int:
     args = ap.parse_args()
 
     import torch
+    from fxic.heap import keep_heap
 
+    heap = "kept (fxic.heap)" if keep_heap() else "glibc defaults"
     torch.set_num_threads(args.threads)
     model, weights = load_model(args.checkpoint)
     model.eval()
@@ -93,7 +97,7 @@ def main() -> int:
     x = torch.rand(1, 3, args.height, args.width, generator=gen)
     q = torch.tensor([args.quality])
     log(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), "
-        f"{args.width}x{args.height}, weights: {weights}")
+        f"{args.width}x{args.height}, weights: {weights}, heap: {heap}")
 
     with torch.inference_mode():
         gain = model.gains(q)[:, :, None, None]
