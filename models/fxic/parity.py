@@ -55,6 +55,8 @@ def main(argv=None) -> int:
     ap.add_argument("model", type=Path)
     ap.add_argument("--write", action="store_true", help="(re)write the golden file")
     args = ap.parse_args(argv)
+    from .heap import keep_heap
+    keep_heap()
     model, lines = compute(args.model)
     path = golden_path(model)
     text = f"# model {args.model.name} id {model.model_id.hex()}\n" + "\n".join(lines) + "\n"
