@@ -129,6 +129,7 @@ def main() -> int:
         "height": args.height,
         "weights": weights,
         "runs": args.runs,
+        "heap": heap,
         "encode_ms": enc_ms,
         "decode_ms": dec_ms,
         "encode_all_ms": enc_all,
