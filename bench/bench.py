@@ -506,7 +506,7 @@ def report(args, info, images, fx, kern, torch_res, codecs, sizes, peak_threads)
     L.append(args.command_line)
     L.append("```")
     L.append("")
-    L.append("`scripts/bench.sh` with no options (about 10 minutes on 2 cores) measures everything below "
+    L.append("`scripts/bench.sh` with no options (about 4 minutes on 2 cores, plus the build) measures everything below "
              "with the full defaults and rewrites this section; run it on an otherwise idle machine.")
     L.append("")
     L.append(f"- CPU: **{info['cpu']}**, {info['cores']} cores ({info['usable_cores']} usable), "

@@ -19,7 +19,7 @@ Builds fxic and the kernel benchmark (Release), then measures in one run:
     fraction fxic's convolutions reach;
   - time and peak RSS of 0.4, 4, 16 and 48 megapixel images.
 It writes the "## Benchmark" section of docs/speed.md (the rest is kept).
-A full run takes about 10 minutes on 2 cores.
+A full run takes about 4 minutes on 2 cores, plus the build.
 
 Options:
   --quick            a short check of the whole script: 2 images, 1 run, small
