@@ -24,6 +24,7 @@ from .data import CropCache
 from .heap import keep_heap
 from .loop import Meter, RunLog, StopFlag, apply_sets, learning_rate, pick_resume
 from .net import Config, HyperpriorModel, rate_bits
+from . import revive
 
 MODELS_DIR = Path(__file__).resolve().parents[1]
 COMMITTED = MODELS_DIR / "checkpoint" / "hyperprior.pt"
@@ -130,6 +131,9 @@ def main(argv=None) -> int:
                     help="where the full state (weights, average, Adam) goes")
     ap.add_argument("--fresh", action="store_true",
                     help="start from scratch even if a checkpoint exists")
+    ap.add_argument("--revive", action="store_true",
+                    help="before training, give dead ReLU channels of h_a/h_s a live "
+                         "channel's incoming weights (fxic/revive.py)")
     args = ap.parse_args(argv)
     keep_heap()
     torch.set_num_threads(args.threads)
@@ -195,6 +199,12 @@ def main(argv=None) -> int:
     val = torch.from_numpy(data.batch(np.random.default_rng(7), 8, 256)).float() / 255
     lambdas = torch.tensor(cfg.lambdas)
     L = len(cfg.lambdas)
+    if args.revive:
+        ema_model.load_state_dict(ema)
+        dead = revive.dead_channels(model, ema_model, val, list(range(L)))
+        n = revive.revive(model, dead, ema, opt, seed=step)
+        print(f"revived {n} dead ReLU channels at step {step}: "
+              + ", ".join(f"{k} {len(v)}" for k, v in dead.items()), flush=True)
 
     stop = StopFlag()
     log = RunLog(args.log, t_start)
