@@ -7,37 +7,25 @@
 #include <string>
 #include <vector>
 
+#include "tests/fixedpoint/fixedpoint_test_util.h"
+
 namespace fxic {
 namespace {
 
 using Catch::Matchers::Contains;
 
-struct ConvLayer {
-  int k = 5, s = 2, cin = 20, cout = 3;
-  std::vector<int8_t> w;
-  std::vector<int32_t> bias, mult;
-  std::vector<uint8_t> shift;
-  int16_t lo = -32767, hi = 32767;
-
+// A 5x5 stride-2 layer of 20 -> 3 channels at the largest weights and
+// multipliers, which the tests then push to or past a limit.
+struct ConvLayer : testing::ConvLayerData {
   ConvLayer() {
+    k = 5;
+    s = 2;
+    cin = 20;
+    cout = 3;
     w.assign(size_t(cout) * k * k * cin, 127);
     bias.assign(cout, 0);
     mult.assign(cout, 0x7fffffff);
     shift.assign(cout, 62);
-  }
-  ConvParams Params() const {
-    ConvParams p;
-    p.kernel = k;
-    p.stride = s;
-    p.cin = cin;
-    p.cout = cout;
-    p.w = w.data();
-    p.bias = bias.data();
-    p.mult = mult.data();
-    p.shift = shift.data();
-    p.out_lo = lo;
-    p.out_hi = hi;
-    return p;
   }
 };
 

@@ -21,28 +21,7 @@ using testing::RandomTensor;
 using testing::RandomVector;
 using testing::SplitMix64;
 
-struct Layer {
-  int k, s, cin, cout;
-  std::vector<int8_t> w;
-  std::vector<int32_t> bias, mult;
-  std::vector<uint8_t> shift;
-  int16_t lo = -32767, hi = 32767;
-
-  ConvParams Params() const {
-    ConvParams p;
-    p.kernel = k;
-    p.stride = s;
-    p.cin = cin;
-    p.cout = cout;
-    p.w = w.data();
-    p.bias = bias.data();
-    p.mult = mult.data();
-    p.shift = shift.data();
-    p.out_lo = lo;
-    p.out_hi = hi;
-    return p;
-  }
-};
+using Layer = testing::ConvLayerData;
 
 Layer UnitLayer(int k, int s, int cin, int cout, int8_t weight) {
   Layer l{k,

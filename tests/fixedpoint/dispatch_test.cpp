@@ -65,33 +65,13 @@ Tensor16 StaleTensor(size_t n) {
   return t;
 }
 
-struct ConvCase {
-  int k = 1, s = 1, h = 1, w = 1, cin = 1, cout = 1;
-  std::vector<int8_t> weights;
-  std::vector<int32_t> bias, mult;
-  std::vector<uint8_t> shift;
+struct ConvCase : testing::ConvLayerData {
+  int h = 1, width = 1;
   std::vector<int16_t> input;
-  int16_t lo = -32767, hi = 32767;
-  bool w_static = false;
 
-  ConvParams Params() const {
-    ConvParams p;
-    p.w_static = w_static;
-    p.kernel = k;
-    p.stride = s;
-    p.cin = cin;
-    p.cout = cout;
-    p.w = weights.data();
-    p.bias = bias.data();
-    p.mult = mult.data();
-    p.shift = shift.data();
-    p.out_lo = lo;
-    p.out_hi = hi;
-    return p;
-  }
   std::string Describe() const {
     std::ostringstream os;
-    os << "K=" << k << " S=" << s << " in " << h << "x" << w << "x" << cin
+    os << "K=" << k << " S=" << s << " in " << h << "x" << width << "x" << cin
        << " -> cout " << cout << " clamp [" << lo << ", " << hi << "]";
     return os.str();
   }
@@ -112,7 +92,7 @@ ConvCase MakeCase(SplitMix64& rng, int k, int s, int h, int w, int cin,
   c.k = k;
   c.s = s;
   c.h = h;
-  c.w = w;
+  c.width = w;
   c.cin = cin;
   c.cout = cout;
   const int64_t taps = int64_t{k} * k * cin;
@@ -121,8 +101,8 @@ ConvCase MakeCase(SplitMix64& rng, int k, int s, int h, int w, int cin,
   const int64_t wmax =
       std::min<int64_t>(127, (kMaxAccumulator - bias_max) / (a * taps));
   REQUIRE(wmax >= 1);
-  c.weights.resize(static_cast<size_t>(taps * cout));
-  for (int8_t& v : c.weights) {
+  c.w.resize(static_cast<size_t>(taps * cout));
+  for (int8_t& v : c.w) {
     if (fill == Fill::kRandom) {
       v = static_cast<int8_t>(rng.Uniform(-wmax, wmax));
     } else if (fill == Fill::kExtreme) {
@@ -176,9 +156,9 @@ ConvCase MakeCase(SplitMix64& rng, int k, int s, int h, int w, int cin,
 // Runs `kernel` into a guarded buffer.
 Guarded RunConv(Conv2dKernel kernel, const ConvCase& c) {
   const int ho = ConvOutputSize(c.h, c.k, c.s);
-  const int wo = ConvOutputSize(c.w, c.k, c.s);
+  const int wo = ConvOutputSize(c.width, c.k, c.s);
   Guarded out(static_cast<size_t>(ho) * wo * c.cout);
-  kernel(c.input.data(), c.h, c.w, c.Params(), out.data());
+  kernel(c.input.data(), c.h, c.width, c.Params(), out.data());
   return out;
 }
 
@@ -190,7 +170,7 @@ void ExpectSameConv(const KernelTable& path, const ConvCase& c, uint64_t seed) {
   const Guarded ref = RunConv(scalar->conv2d, c);
   Guarded got = RunConv(path.conv2d, c);
   const int ho = ConvOutputSize(c.h, c.k, c.s);
-  const int wo = ConvOutputSize(c.w, c.k, c.s);
+  const int wo = ConvOutputSize(c.width, c.k, c.s);
   INFO("isa=" << path.isa << " seed=" << seed << " " << c.Describe());
   REQUIRE(ref.CanariesIntact());
   CHECK(got.CanariesIntact());
@@ -301,11 +281,11 @@ TEST_CASE("SIMD convolution equals the scalar reference: extreme inputs and "
   ConvCase c;
   c.k = 5;
   c.s = 1;
-  c.h = c.w = 5;
+  c.h = c.width = 5;
   c.cin = 20;
   c.cout = 2;
-  c.weights.assign(500, 127);
-  c.weights.resize(1000, -127);
+  c.w.assign(500, 127);
+  c.w.resize(1000, -127);
   const int32_t bias = 2147483647 - 32767 * 63500;
   c.mult = {1, 0x7fffffff};
   c.shift = {31, 62};
@@ -372,7 +352,7 @@ TEST_CASE("SIMD convolution never reuses stale packed weights",
   ConvCase c = MakeCase(rng, 3, 1, 9, 11, 12, 20, Fill::kRandom);
   for (int change = 0; change < 5; ++change) {
     INFO("change=" << change);
-    if (change == 1) c.weights[rng.Uniform(0, c.weights.size() - 1)] ^= 1;
+    if (change == 1) c.w[rng.Uniform(0, c.w.size() - 1)] ^= 1;
     if (change == 2) c.bias[rng.Uniform(0, c.cout - 1)] += 1;
     if (change == 3) c.mult[rng.Uniform(0, c.cout - 1)] ^= 1;
     if (change == 4) {
@@ -400,10 +380,10 @@ TEST_CASE("SIMD convolution with static weights: keyed by address, never confuse
   ConvCase same_copy = a;  // same contents at another address, not static
   same_copy.w_static = false;
   ConvCase other_static = a;  // other contents, static
-  other_static.weights[rng.Uniform(0, a.weights.size() - 1)] ^= 1;
+  other_static.w[rng.Uniform(0, a.w.size() - 1)] ^= 1;
   ConvCase other = other_static;  // other contents, not static
   other.w_static = false;
-  other.weights[rng.Uniform(0, a.weights.size() - 1)] ^= 2;
+  other.w[rng.Uniform(0, a.w.size() - 1)] ^= 2;
   for (int round = 0; round < 2; ++round) {  // the second round hits the cache
     INFO("round=" << round);
     for (const ConvCase* c : {&a, &same_copy, &other_static, &other, &a}) {
@@ -418,7 +398,7 @@ TEST_CASE("Conv2d through SetIsa gives the same tensor on every path",
   const uint64_t seed = BaseSeed() + 7;
   SplitMix64 rng(seed);
   const ConvCase c = MakeCase(rng, 5, 2, 13, 7, 5, 17, Fill::kRandom);
-  Tensor16 in(c.h, c.w, c.cin);
+  Tensor16 in(c.h, c.width, c.cin);
   in.data.assign(c.input.begin(), c.input.end());
   const std::string before = CurrentIsa();
   REQUIRE(SetIsa("scalar").ok());
@@ -447,7 +427,7 @@ void ExpectSameConvD2s(const KernelTable& path, const ConvCase& c,
   REQUIRE(scalar != nullptr);
   const Guarded conv = RunConv(scalar->conv2d, c);
   REQUIRE(conv.CanariesIntact());
-  Tensor16 conv_t(ConvOutputSize(c.h, c.k, c.s), ConvOutputSize(c.w, c.k, c.s),
+  Tensor16 conv_t(ConvOutputSize(c.h, c.k, c.s), ConvOutputSize(c.width, c.k, c.s),
                   c.cout);
   std::memcpy(conv_t.data.data(), conv.buf.data() + kGuard,
               conv.size() * sizeof(int16_t));
@@ -455,7 +435,7 @@ void ExpectSameConvD2s(const KernelTable& path, const ConvCase& c,
   REQUIRE(DepthToSpace(conv_t, &ref).ok());
   Guarded got(ref.data.size());
   const bool fused =
-      path.conv2d_d2s(c.input.data(), c.h, c.w, c.Params(), got.data());
+      path.conv2d_d2s(c.input.data(), c.h, c.width, c.Params(), got.data());
   CHECK(fused == expect_fused);
   CHECK(got.CanariesIntact());
   if (!fused) {
@@ -530,7 +510,7 @@ TEST_CASE("Conv2dDepthToSpace through SetIsa gives the bytes of Conv2d then "
   const uint64_t seed = BaseSeed() + 11;
   SplitMix64 rng(seed);
   const ConvCase c = MakeCase(rng, 3, 1, 11, 23, 24, 256, Fill::kRandom);
-  Tensor16 in(c.h, c.w, c.cin);
+  Tensor16 in(c.h, c.width, c.cin);
   in.data.assign(c.input.begin(), c.input.end());
   const std::string before = CurrentIsa();
   REQUIRE(SetIsa("scalar").ok());
@@ -562,28 +542,11 @@ TEST_CASE("Conv2dDepthToSpace through SetIsa gives the bytes of Conv2d then "
 
 // ---- GDN / IGDN ----
 
-struct NormCase {
+struct NormCase : testing::NormLayerData {
   bool inverse = false;
-  int c = 1;
   int64_t pixels = 1;
-  int sq_shift = 0;
-  std::vector<int16_t> gamma, input;
-  std::vector<int32_t> beta, mult;
-  std::vector<uint8_t> shift;
-  int16_t lo = -32767, hi = 32767;
+  std::vector<int16_t> input;
 
-  NormParams Params() const {
-    NormParams p;
-    p.channels = c;
-    p.sq_shift = sq_shift;
-    p.gamma = gamma.data();
-    p.beta = beta.data();
-    p.mult = mult.data();
-    p.shift = shift.data();
-    p.out_lo = lo;
-    p.out_hi = hi;
-    return p;
-  }
   std::string Describe() const {
     std::ostringstream os;
     os << (inverse ? "IGDN" : "GDN") << " C=" << c << " pixels=" << pixels

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "fixedpoint/conv2d.h"
+#include "fixedpoint/normalization.h"
 #include "fixedpoint/rsqrt_table.h"
 #include "fixedpoint/tensor.h"
 
@@ -51,6 +53,55 @@ class Fnv1a64 {
 
  private:
   uint64_t hash_ = 0xcbf29ce484222325ULL;
+};
+
+// Storage for one convolution's parameters, and the ConvParams view of it.
+struct ConvLayerData {
+  int k = 1, s = 1, cin = 1, cout = 1;
+  std::vector<int8_t> w;
+  std::vector<int32_t> bias, mult;
+  std::vector<uint8_t> shift;
+  int16_t lo = -32767, hi = 32767;
+  bool w_static = false;
+
+  ConvParams Params() const {
+    ConvParams p;
+    p.kernel = k;
+    p.stride = s;
+    p.cin = cin;
+    p.cout = cout;
+    p.w = w.data();
+    p.w_static = w_static;
+    p.bias = bias.data();
+    p.mult = mult.data();
+    p.shift = shift.data();
+    p.out_lo = lo;
+    p.out_hi = hi;
+    return p;
+  }
+};
+
+// Storage for one GDN/IGDN layer's parameters, and the NormParams view of it.
+struct NormLayerData {
+  int c = 1;
+  int sq_shift = 0;
+  std::vector<int16_t> gamma;
+  std::vector<int32_t> beta, mult;
+  std::vector<uint8_t> shift;
+  int16_t lo = -32767, hi = 32767;
+
+  NormParams Params() const {
+    NormParams p;
+    p.channels = c;
+    p.sq_shift = sq_shift;
+    p.gamma = gamma.data();
+    p.beta = beta.data();
+    p.mult = mult.data();
+    p.shift = shift.data();
+    p.out_lo = lo;
+    p.out_hi = hi;
+    return p;
+  }
 };
 
 inline Tensor16 RandomTensor(SplitMix64& rng, int h, int w, int c, int lo,

@@ -31,27 +31,7 @@ uint64_t ISqrt128(unsigned __int128 v) {
   return lo;
 }
 
-struct Norm {
-  int c = 1;
-  int sq_shift = 0;
-  std::vector<int16_t> gamma;
-  std::vector<int32_t> beta, mult;
-  std::vector<uint8_t> shift;
-  int16_t lo = -32767, hi = 32767;
-
-  NormParams Params() const {
-    NormParams p;
-    p.channels = c;
-    p.sq_shift = sq_shift;
-    p.gamma = gamma.data();
-    p.beta = beta.data();
-    p.mult = mult.data();
-    p.shift = shift.data();
-    p.out_lo = lo;
-    p.out_hi = hi;
-    return p;
-  }
-};
+using Norm = testing::NormLayerData;
 
 Tensor16 Run(const Tensor16& in, const Norm& n, bool inverse) {
   Tensor16 out;
