@@ -115,6 +115,20 @@ class TrainingEntryPointTest(unittest.TestCase):
             with self.assertRaises(SystemExit), contextlib.redirect_stderr(io.StringIO()):
                 self.run_train(b, *tiny, "--max-steps", "1")
 
+    def test_revive_on_resume(self):
+        torch.set_num_threads(1)
+        with tempfile.TemporaryDirectory() as d:
+            d = Path(d)
+            self.run_train(d, "--config", "N=8", "--config", "M=8", "--max-steps", "1")
+            args = ["--minutes", "5", "--threads", "1", "--checkpoint", str(d / "ck.pt"),
+                    "--log", str(d / "log.csv"), "--run-dir", str(d / "runs"),
+                    "--max-steps", "1", "--revive"]
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                self.assertEqual(train.main(args), 0)
+            self.assertRegex(out.getvalue(), r"revived \d+ dead ReLU channels at step 1: h_a.1 ")
+            self.assertEqual(torch.load(d / "runs" / "full_state.pt")["step"], 2)
+
     def test_heap_settings_change_nothing_but_speed(self):
         """Two steps with glibc's default heap and with fxic.heap's settings,
         each in its own process (the settings hold process-wide), end with
