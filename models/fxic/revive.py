@@ -16,6 +16,9 @@ changed, so both keep their function on the data the search ran on.
 """
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import torch
 import torch.nn as nn
 
@@ -122,3 +125,37 @@ def revive(model: HyperpriorModel, dead: dict[str, list[int]],
                     st["exp_avg_sq"][:, c] = st["exp_avg_sq"][:, j]
             count += 1
     return count
+
+
+def main(argv=None) -> int:
+    """Reports the dead channels of a checkpoint's exported weights."""
+    import argparse
+
+    import numpy as np
+
+    from .data import CropCache
+    from .net import Config
+    from .train import COMMITTED, export_weights
+
+    ap = argparse.ArgumentParser(
+        description="Counts the ReLU channels of h_a/h_s that are dead (input never "
+                    "positive) on training's 8 validation crops at every quality.")
+    ap.add_argument("--checkpoint", type=Path, default=COMMITTED)
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    ck = torch.load(args.checkpoint, map_location="cpu")
+    model = HyperpriorModel(Config.from_dict(ck["config"]))
+    model.load_state_dict(export_weights(ck))
+    val = torch.from_numpy(CropCache().batch(np.random.default_rng(7), 8, 256)).float() / 255
+    act = activity(model, val, list(range(len(model.cfg.lambdas))))
+    print(f"step {ck['step']}")
+    for site, _, _ in SITES:
+        a = act[site]
+        print(f"{site}: {a.numel()} channels, {int((a == 0).sum())} dead, "
+              f"{int((a < 0.01).sum())} active at under 1 % of positions")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
