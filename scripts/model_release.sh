@@ -32,6 +32,9 @@ if [ -n "$pids" ]; then
   while kill -0 $pids 2>/dev/null; do sleep 2; done
 fi
 float_pid=""
+# A step that fails ends the script: do not leave the evaluation running.
+trap '[ -z "$float_pid" ] || kill "$float_pid" 2>/dev/null || true' EXIT
+mkdir -p build
 if [ "$eval_kodak" = 1 ]; then
   # One thread each: the export's calibration runs on one thread anyway
   # (reproducibility), so the float evaluation takes the other core.
@@ -50,6 +53,7 @@ step "parity vectors"
 if [ -n "$float_pid" ]; then
   step "waiting for the float evaluation"
   wait "$float_pid" || { cat build/float-eval.log; exit 1; }
+  float_pid=""
   grep '^q' build/float-eval.log
 fi
 [ "$eval_kodak" = 1 ] || exit 0

@@ -96,7 +96,8 @@ def revive(model: HyperpriorModel, dead: dict[str, list[int]],
         prod, cons = mods[prod_name], _conv(mods[cons_name])
         pconv = _conv(prod)
         width = cons.weight.shape[1]
-        live = [c for c in range(width) if c not in set(chans)]
+        dead_set = set(chans)
+        live = [c for c in range(width) if c not in dead_set]
         if not live:
             raise ValueError(f"{site}: every channel is dead")
         picks = torch.randint(len(live), (len(chans),), generator=g)
