@@ -134,6 +134,10 @@ def main(argv=None) -> int:
     ap.add_argument("--revive", action="store_true",
                     help="before training, give dead ReLU channels of h_a/h_s a live "
                          "channel's incoming weights (fxic/revive.py)")
+    ap.add_argument("--rewarm", action="store_true",
+                    help="restart the linear warm-up at the resumed step, for a warm "
+                         "restart to a higher --set lr from the full state (the "
+                         "committed checkpoint always warms up)")
     args = ap.parse_args(argv)
     keep_heap()
     torch.set_num_threads(args.threads)
@@ -160,7 +164,7 @@ def main(argv=None) -> int:
         cfg = Config.from_dict(ck["config"])
         sched.update(ck["schedule"])
         np_rng.bit_generator.state = ck["rng"]["numpy"]
-        if src == "committed":
+        if src == "committed" or args.rewarm:
             restart_step = step
         if args.config:
             ap.error("--config applies to a new run; this one resumes "

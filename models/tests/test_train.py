@@ -129,6 +129,23 @@ class TrainingEntryPointTest(unittest.TestCase):
             self.assertRegex(out.getvalue(), r"revived \d+ dead ReLU channels at step 1: h_a.1 ")
             self.assertEqual(torch.load(d / "runs" / "full_state.pt")["step"], 2)
 
+    def test_rewarm_restarts_the_warmup(self):
+        torch.set_num_threads(1)
+        with tempfile.TemporaryDirectory() as d:
+            d = Path(d)
+            self.run_train(d, "--config", "N=8", "--config", "M=8", "--max-steps", "1")
+            self.run_train(d, "--max-steps", "1")
+            self.assertEqual(torch.load(d / "runs" / "full_state.pt")["restart_step"], 0)
+            self.run_train(d, "--max-steps", "1", "--rewarm", "--set", "lr=3e-4")
+            full = torch.load(d / "runs" / "full_state.pt")
+            self.assertEqual((full["step"], full["restart_step"]), (3, 2))
+            rows = [r.split(",") for r in (d / "log.csv").read_text().splitlines()[1:]]
+            lr = {int(r[0]): float(r[3]) for r in rows if r[2] == "train"}
+            warm = train.DEFAULT_SCHEDULE["warmup"]
+            # Logged to 3 significant digits.
+            self.assertAlmostEqual(lr[2] / (2e-4 * 2 / warm), 1, places=2)  # first warm-up goes on
+            self.assertAlmostEqual(lr[3] / (3e-4 / warm), 1, places=2)      # a new one starts
+
     def test_heap_settings_change_nothing_but_speed(self):
         """Two steps with glibc's default heap and with fxic.heap's settings,
         each in its own process (the settings hold process-wide), end with
