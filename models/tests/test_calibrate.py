@@ -71,6 +71,25 @@ class RoundCompensatedTest(unittest.TestCase):
         self.assertLess(err_c, err_n / 4)
 
 
+class LinearAlgebraTest(unittest.TestCase):
+    def test_gram_is_the_matrix_product(self):
+        a = torch.from_numpy(np.random.default_rng(3).normal(size=(37, 300))).float()
+        g = calibrate.gram(a)
+        self.assertTrue(torch.equal(g, g.T))
+        torch.testing.assert_close(g.double(), a.double() @ a.double().T, rtol=1e-5, atol=1e-4)
+
+    def test_inverse_cholesky_upper(self):
+        rng = np.random.default_rng(4)
+        x = rng.normal(size=(60, 200))
+        h = x @ x.T / 200 + 0.01 * np.eye(60)
+        u = calibrate.inverse_cholesky_upper(h)
+        np.testing.assert_array_equal(u, np.triu(u))
+        self.assertTrue(np.all(np.diag(u) > 0))
+        np.testing.assert_allclose(u.T @ u, np.linalg.inv(h), rtol=1e-9, atol=1e-9)
+        ref = torch.linalg.cholesky(torch.linalg.inv(torch.from_numpy(h))).T.numpy()
+        np.testing.assert_allclose(u, ref, rtol=1e-9, atol=1e-12)
+
+
 class CompensatedExportTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
