@@ -81,3 +81,9 @@ class CropCache:
                 img = img[::-1, :]
             out[k] = img.transpose(2, 0, 1)
         return out
+
+    def validation(self) -> np.ndarray:
+        """The 8 fixed 256² validation crops training logs (`kind=val`) and
+        fxic.revive counts dead channels on: training images drawn from their
+        own generator, so the training stream never sees the draw."""
+        return self.batch(np.random.default_rng(7), 8, 256)

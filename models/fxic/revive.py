@@ -132,8 +132,6 @@ def main(argv=None) -> int:
     """Reports the dead channels of a checkpoint's exported weights."""
     import argparse
 
-    import numpy as np
-
     from .data import CropCache
     from .net import Config
     from .train import COMMITTED, export_weights
@@ -148,7 +146,7 @@ def main(argv=None) -> int:
     ck = torch.load(args.checkpoint, map_location="cpu")
     model = HyperpriorModel(Config.from_dict(ck["config"]))
     model.load_state_dict(export_weights(ck))
-    val = torch.from_numpy(CropCache().batch(np.random.default_rng(7), 8, 256)).float() / 255
+    val = torch.from_numpy(CropCache().validation()).float() / 255
     act = activity(model, val, list(range(len(model.cfg.lambdas))))
     print(f"step {ck['step']}")
     for site, _, _ in SITES:

@@ -200,7 +200,7 @@ def main(argv=None) -> int:
     data = CropCache()
     # Fixed validation crops drawn from a separate RNG (also training images:
     # this curve tracks progress, the Kodak evaluation is the real measure).
-    val = torch.from_numpy(data.batch(np.random.default_rng(7), 8, 256)).float() / 255
+    val = torch.from_numpy(data.validation()).float() / 255
     lambdas = torch.tensor(cfg.lambdas)
     L = len(cfg.lambdas)
     if args.revive:
