@@ -6,6 +6,9 @@ Variants:
   default   models/fxic/net.py as it is
   clamp     every Clip a plain clamp (what Clip did before it passed tensors
             already inside its range unchanged)
+  fp32      the forward pass in float32, without train.py's bfloat16 autocast
+            (which of the two is faster depends on the CPU's bf16 support)
+  nhwc      weights and batches in channels-last memory format
 
 The variants alternate step by step on the same batches, so drifts in machine
 load fall on both alike; the median time per step of each and the ratio to
@@ -32,7 +35,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "models"))
 
-VARIANTS = ("default", "clamp")
+VARIANTS = ("default", "clamp", "fp32", "nhwc")
 
 
 @contextlib.contextmanager
@@ -86,16 +89,20 @@ def main(argv=None) -> int:
         if weights is not None:
             m.load_state_dict(weights)
         m.train()
+        if n == "nhwc":
+            m.to(memory_format=torch.channels_last)
         models[n] = (m, torch.optim.Adam(m.parameters(), lr=1e-6))
 
     def step(name: str, seed: int) -> float:
         m, opt = models[name]
         rng = np.random.default_rng(seed)
         x = torch.from_numpy(data.batch(rng, args.batch, args.crop)).float() / 255
+        if name == "nhwc":
+            x = x.contiguous(memory_format=torch.channels_last)
         q = torch.from_numpy(rng.integers(0, len(cfg.lambdas), size=args.batch)).float()
         t0 = time.perf_counter()
         with variant(name):
-            with torch.autocast("cpu", dtype=torch.bfloat16):
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=name != "fp32"):
                 x_hat, p_y, p_z = m(x, q)
             bpp = (rate_bits(p_y) + rate_bits(p_z)) / (args.crop * args.crop)
             mse = (x_hat - x).pow(2).flatten(1).mean(1)
