@@ -63,18 +63,46 @@ class CropCache:
         off, h, w = (int(v) for v in self.rows[i])
         return np.asarray(self.flat[off:off + h * w * 3]).reshape(h, w, 3)
 
-    def batch(self, rng: np.random.Generator, n: int, crop: int) -> np.ndarray:
-        """n random crop×crop RGB crops (N, 3, crop, crop) uint8, random flips."""
+    def batch(self, rng: np.random.Generator, n: int, crop: int,
+              pixel_weighted: bool = False, min_scale: float = 1.0) -> np.ndarray:
+        """n random crop×crop RGB crops (N, 3, crop, crop) uint8, random flips.
+
+        pixel_weighted: draw an image with probability proportional to its
+        pixel count (every training pixel equally likely) instead of
+        uniformly per image; per image, the 500 small BSDS JPEGs (4:2:0
+        chroma) give about 65 % of the crops, per pixel about a third.
+        min_scale < 1: downscale each crop's source region by a factor drawn
+        uniformly from [max(min_scale, crop / short side), 1] (antialiased),
+        which removes compression artefacts and adds scale diversity.
+        The defaults draw exactly the stream of earlier runs.
+        """
         out = np.empty((n, 3, crop, crop), dtype=np.uint8)
+        if pixel_weighted:
+            area = (self.rows[:, 1] * self.rows[:, 2]).astype(np.float64)
+            area[np.minimum(self.rows[:, 1], self.rows[:, 2]) < crop] = 0.0
+            cum = np.cumsum(area) / area.sum()
         for k in range(n):
             while True:
-                i = int(rng.integers(self.n_images))
+                if pixel_weighted:
+                    i = min(int(np.searchsorted(cum, rng.random(), side="right")),
+                            self.n_images - 1)
+                else:
+                    i = int(rng.integers(self.n_images))
                 off, h, w = (int(v) for v in self.rows[i])
                 if h >= crop and w >= crop:
                     break
-            y = int(rng.integers(h - crop + 1))
-            x = int(rng.integers(w - crop + 1))
-            img = self.image(i)[y:y + crop, x:x + crop]
+            src = crop
+            if min_scale < 1.0:
+                lo = max(min_scale, crop / min(h, w))
+                scale = lo + (1.0 - lo) * float(rng.random())
+                src = min(h, w, int(round(crop / scale)))
+            y = int(rng.integers(h - src + 1))
+            x = int(rng.integers(w - src + 1))
+            img = self.image(i)[y:y + src, x:x + src]
+            if src != crop:
+                from PIL import Image
+                img = np.asarray(Image.fromarray(np.ascontiguousarray(img)).resize(
+                    (crop, crop), Image.LANCZOS))
             if rng.integers(2):
                 img = img[:, ::-1]
             if rng.integers(2):

@@ -42,6 +42,8 @@ DEFAULT_SCHEDULE = {
     "crop": 128,
     "grad_clip": 1.0,
     "ema": 0.999,          # decay of the exponential moving average of the weights
+    "pixel_weighted": 0,   # 1: draw images in proportion to their pixels (data.py)
+    "min_scale": 1.0,      # < 1: random antialiased downscale of crops (data.py)
 }
 
 
@@ -227,7 +229,8 @@ def main(argv=None) -> int:
         for g in opt.param_groups:
             g["lr"] = lr
         b, crop = int(sched["batch"]), int(sched["crop"])
-        x = torch.from_numpy(data.batch(np_rng, b, crop)).float() / 255
+        x = torch.from_numpy(data.batch(np_rng, b, crop, bool(sched["pixel_weighted"]),
+                                        sched["min_scale"])).float() / 255
         q = torch.from_numpy(np_rng.integers(0, L, size=b)).float()
         lam = lambdas[q.long()]
         with torch.autocast("cpu", dtype=torch.bfloat16):
