@@ -88,7 +88,8 @@ class TrainingEntryPointTest(unittest.TestCase):
 
     def test_resume(self):
         torch.set_num_threads(1)
-        tiny = ["--config", "N=8", "--config", "M=8"]
+        tiny = ["--config", "N=8", "--config", "M=8", "--set", "pixel_weighted=1",
+                "--set", "min_scale=0.5"]
         with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
             a, b = Path(a), Path(b)
             self.run_train(a, *tiny, "--max-steps", "4")
