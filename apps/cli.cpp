@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "apps/default_model.h"
 #include "apps/image_io.h"
@@ -133,6 +134,30 @@ int Fail(const std::string& message) {
 int UsageError(const std::string& message, const char* subcommand) {
   std::fprintf(stderr, "fxic %s: %s\nTry 'fxic %s --help'.\n", subcommand,
                message.c_str(), subcommand);
+  return kExitUsage;
+}
+
+int RunSubcommand(int argc, char** argv, const char* help, const char* version_line,
+                  const std::vector<Subcommand>& commands, void (*tune)(char** argv)) {
+  if (argc < 2) {
+    std::fputs(help, stderr);
+    return kExitUsage;
+  }
+  const char* cmd = argv[1];
+  if (!std::strcmp(cmd, "-h") || !std::strcmp(cmd, "--help") || !std::strcmp(cmd, "help")) {
+    std::fputs(help, stdout);
+    return kExitOk;
+  }
+  if (!std::strcmp(cmd, "--version") || !std::strcmp(cmd, "-V")) {
+    std::printf("%s\n", version_line);
+    return kExitOk;
+  }
+  for (const Subcommand& c : commands) {
+    if (std::strcmp(cmd, c.name) != 0) continue;
+    if (c.runs_kernels && tune != nullptr) tune(argv);
+    return c.run(argc - 1, argv + 1);
+  }
+  std::fprintf(stderr, "fxic: unknown command '%s'\nTry 'fxic --help'.\n", cmd);
   return kExitUsage;
 }
 

@@ -51,6 +51,23 @@ void SetThreads(int threads);
 int Fail(const std::string& message);
 int UsageError(const std::string& message, const char* subcommand);
 
+// One subcommand of a `fxic` binary: its name, its entry point (argv[0] is
+// the subcommand's name) and whether it runs the kernels (then the binary's
+// runtime tuning, if any, applies before it starts).
+struct Subcommand {
+  const char* name;
+  int (*run)(int argc, char** argv);
+  bool runs_kernels;
+};
+
+// The top level of a `fxic` binary: `--help`/`-h`/`help` print `help` to
+// stdout, `--version`/`-V` print `version_line`, a known subcommand runs
+// (after `tune(argv)` when it runs the kernels and `tune` is given), and no
+// or an unknown command is a usage error (exit 2). Both the full and the
+// minimal (cross, wasm) builds' main() call it with their own tables.
+int RunSubcommand(int argc, char** argv, const char* help, const char* version_line,
+                  const std::vector<Subcommand>& commands, void (*tune)(char** argv));
+
 int EncodeMain(int argc, char** argv);
 int DecodeMain(int argc, char** argv);
 int InfoMain(int argc, char** argv);

@@ -80,30 +80,14 @@ constexpr char kHelp[] =
 
 int main(int argc, char** argv) {
   using namespace fxic::cli;
-  if (argc < 2) {
-    std::fputs(kHelp, stderr);
-    return kExitUsage;
-  }
-  const std::string cmd = argv[1];
-  if (cmd == "encode" || cmd == "decode" || cmd == "verify" || cmd == "eval") {
-    TuneRuntimeEnvironment(argv);
-  }
-  if (cmd == "-h" || cmd == "--help" || cmd == "help") {
-    std::fputs(kHelp, stdout);
-    return kExitOk;
-  }
-  if (cmd == "--version" || cmd == "-V") {
-    std::printf("fxic %s\n", FXIC_VERSION);
-    return kExitOk;
-  }
-  if (cmd == "encode") return EncodeMain(argc - 1, argv + 1);
-  if (cmd == "decode") return DecodeMain(argc - 1, argv + 1);
-  if (cmd == "info") return InfoMain(argc - 1, argv + 1);
-  if (cmd == "compare") return CompareMain(argc - 1, argv + 1);
-  if (cmd == "verify") return VerifyMain(argc - 1, argv + 1);
-  if (cmd == "eval") return EvalMain(argc - 1, argv + 1);
-  if (cmd == "plot") return PlotMain(argc - 1, argv + 1);
-  if (cmd == "bdrate") return BdrateMain(argc - 1, argv + 1);
-  std::fprintf(stderr, "fxic: unknown command '%s'\nTry 'fxic --help'.\n", cmd.c_str());
-  return kExitUsage;
+  return RunSubcommand(argc, argv, kHelp, "fxic " FXIC_VERSION,
+                       {{"encode", EncodeMain, true},
+                        {"decode", DecodeMain, true},
+                        {"info", InfoMain, false},
+                        {"compare", CompareMain, false},
+                        {"verify", VerifyMain, true},
+                        {"eval", EvalMain, true},
+                        {"plot", PlotMain, false},
+                        {"bdrate", BdrateMain, false}},
+                       TuneRuntimeEnvironment);
 }

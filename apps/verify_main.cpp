@@ -29,19 +29,10 @@ constexpr char kHelp[] =
 
 int main(int argc, char** argv) {
   using namespace fxic::cli;
-  const std::string cmd = argc < 2 ? "" : argv[1];
-  if (cmd == "-h" || cmd == "--help" || cmd == "help") {
-    std::fputs(kHelp, stdout);
-    return kExitOk;
-  }
-  if (cmd == "--version" || cmd == "-V") {
-    std::printf("fxic %s (minimal build)\n", FXIC_VERSION);
-    return kExitOk;
-  }
-  if (cmd == "verify") return VerifyMain(argc - 1, argv + 1);
-  if (cmd == "encode") return EncodeMain(argc - 1, argv + 1);
-  if (cmd == "decode") return DecodeMain(argc - 1, argv + 1);
-  if (cmd == "info") return InfoMain(argc - 1, argv + 1);
-  std::fputs(kHelp, stderr);
-  return kExitUsage;
+  return RunSubcommand(argc, argv, kHelp, "fxic " FXIC_VERSION " (minimal build)",
+                       {{"verify", VerifyMain, true},
+                        {"encode", EncodeMain, true},
+                        {"decode", DecodeMain, true},
+                        {"info", InfoMain, false}},
+                       nullptr);
 }

@@ -147,9 +147,19 @@ TEST_CASE("existing outputs are kept without -f; usage errors exit 2", "[cli]") 
   CHECK(t.Fxic("encode " + kSample).code == 2);
   CHECK(t.Fxic("encode " + kSample + " -o x -q 99").code == 2);
   CHECK(t.Fxic("encode --bogus").code == 2);
-  CHECK(t.Fxic("frobnicate").code == 2);
+  r = t.Fxic("frobnicate");
+  CHECK(r.code == 2);
+  CHECK(r.err == "fxic: unknown command 'frobnicate'\nTry 'fxic --help'.\n");
+  r = t.Fxic("");
+  CHECK(r.code == 2);
+  CHECK(r.err.find("Commands:") != std::string::npos);
   CHECK(t.Fxic("encode --help").code == 0);
+  r = t.Fxic("--help");
+  CHECK(r.code == 0);
+  CHECK(r.err.empty());
+  CHECK(t.Read("stdout.txt").find("  bdrate ") != std::string::npos);
   CHECK(t.Fxic("--version").code == 0);
+  CHECK(t.Read("stdout.txt").rfind("fxic ", 0) == 0);
 }
 
 }  // namespace
