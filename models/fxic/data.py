@@ -63,6 +63,15 @@ class CropCache:
         off, h, w = (int(v) for v in self.rows[i])
         return np.asarray(self.flat[off:off + h * w * 3]).reshape(h, w, 3)
 
+    def _area_cdf(self, crop: int) -> np.ndarray:
+        """Cumulative share of the pixels of the images a crop×crop crop fits
+        in (built once per crop size, not per batch)."""
+        if getattr(self, "_cdf_crop", None) != crop:
+            area = (self.rows[:, 1] * self.rows[:, 2]).astype(np.float64)
+            area[np.minimum(self.rows[:, 1], self.rows[:, 2]) < crop] = 0.0
+            self._cdf, self._cdf_crop = np.cumsum(area) / area.sum(), crop
+        return self._cdf
+
     def batch(self, rng: np.random.Generator, n: int, crop: int,
               pixel_weighted: bool = False, min_scale: float = 1.0) -> np.ndarray:
         """n random crop×crop RGB crops (N, 3, crop, crop) uint8, random flips.
@@ -77,10 +86,7 @@ class CropCache:
         The defaults draw exactly the stream of earlier runs.
         """
         out = np.empty((n, 3, crop, crop), dtype=np.uint8)
-        if pixel_weighted:
-            area = (self.rows[:, 1] * self.rows[:, 2]).astype(np.float64)
-            area[np.minimum(self.rows[:, 1], self.rows[:, 2]) < crop] = 0.0
-            cum = np.cumsum(area) / area.sum()
+        cum = self._area_cdf(crop) if pixel_weighted else None
         for k in range(n):
             while True:
                 if pixel_weighted:
