@@ -1,8 +1,5 @@
 // fxic: the command line entry point; dispatches to the subcommands.
-#include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <string>
 
 #include <unistd.h>
 

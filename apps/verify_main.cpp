@@ -1,8 +1,5 @@
 // fxic for FXIC_MINIMAL_IO builds (cross and wasm): verify, encode, decode and
 // info on PPM/PGM, without libpng and without the eval/plot tools.
-#include <cstdio>
-#include <string>
-
 #include "apps/cli.h"
 
 #ifndef FXIC_VERSION
